@@ -1,0 +1,53 @@
+"""Shared fixtures: tiny generated image folders, isolated runs and caches."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+# Worker processes and the CLI run from the repo root.
+os.chdir(ROOT)
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+
+def make_image_folder(root: Path, classes: int = 3, per_class: int = 12, size: int = 16, seed: int = 0) -> Path:
+    """Classes told apart by colour and a stripe direction: learnable in a few epochs."""
+    rng = np.random.default_rng(seed)
+    palette = [(220, 40, 40), (40, 200, 60), (40, 60, 220), (220, 200, 40), (200, 40, 200), (40, 200, 200)]
+    for c in range(classes):
+        d = root / f"class_{c}"
+        d.mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            img = np.clip(rng.normal(0, 25, (size, size, 3)) + np.array(palette[c % len(palette)]), 0, 255)
+            if c % 2:
+                img[::4, :, :] = 255
+            else:
+                img[:, ::4, :] = 0
+            Image.fromarray(img.astype(np.uint8)).save(d / f"img_{i:03d}.png")
+    return root
+
+
+@pytest.fixture
+def tiny_dataset(tmp_path) -> Path:
+    return make_image_folder(tmp_path / "tiny")
+
+
+@pytest.fixture
+def runs_dir(tmp_path, monkeypatch) -> Path:
+    d = tmp_path / "runs"
+    monkeypatch.setenv("TLCORE_RUNS_DIR", str(d))
+    return d
+
+
+@pytest.fixture(autouse=True)
+def _isolated_torch_home(tmp_path_factory, monkeypatch):
+    """Never touch (or download into) the user's torch cache."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path_factory.getbasetemp() / "torch-home"))

@@ -1,0 +1,76 @@
+"""Every registered backbone builds, replaces its head, reports its groups; weights load paths."""
+import socket
+
+import pytest
+import torch
+
+from tlcore.errors import ModelError, WeightsDownloadError
+from tlcore.models import build_model, get_spec, imagenet_weights_path, list_models
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_backbone_builds_with_groups_and_new_head(name):
+    spec = get_spec(name)
+    net = build_model(name, 5, "none")
+    names = net.group_names
+    assert names[0] == "stem" and names[-1] == "head" and "pool" in names
+    assert len(net.stage_names) >= 3
+    assert net.head.out_features == 5
+    size = 64 if spec.family == "torchvision" else spec.input_size
+    net.eval()
+    with torch.no_grad():
+        out = net(torch.zeros(2, 3, size, size))
+        feats = net.features(torch.zeros(2, 3, size, size))
+    assert out.shape == (2, 5)
+    assert feats.ndim == 2 and feats.shape[1] == net.head.in_features
+
+
+def test_unknown_model_suggests_close_names():
+    with pytest.raises(ModelError) as err:
+        get_spec("resnet19")
+    assert "resnet18" in str(err.value)
+
+
+def test_imagenet_offline_fails_fast_with_fixes(monkeypatch):
+    def no_network(*a, **k):
+        raise OSError("Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    with pytest.raises(WeightsDownloadError) as err:
+        build_model("resnet18", 3, "imagenet")
+    msg = str(err.value)
+    assert "connect" in msg and "TORCH_HOME" in msg and "--weights FILE" in msg
+
+
+def test_imagenet_weights_from_local_torch_cache():
+    import torchvision
+
+    ref = torchvision.models.resnet18(weights=None)
+    path = imagenet_weights_path("resnet18")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(ref.state_dict(), path)
+    try:
+        net = build_model("resnet18", 4, "imagenet")
+        assert torch.equal(net.groups["stem"][0].weight, ref.conv1.weight)
+        assert torch.equal(net.groups["stage4"][1].conv2.weight, ref.layer4[1].conv2.weight)
+        assert net.head.out_features == 4
+    finally:
+        path.unlink()
+
+
+def test_local_weights_file_and_mismatch(tmp_path):
+    import torchvision
+
+    good = tmp_path / "mine.pth"
+    torch.save(torchvision.models.mobilenet_v3_small(weights=None).state_dict(), good)
+    net = build_model("mobilenet_v3_small", 2, str(good))
+    assert net.head.out_features == 2
+    with pytest.raises(ModelError) as err:
+        build_model("resnet18", 2, str(good))
+    assert "do not match" in str(err.value)
+    bad = tmp_path / "junk.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(ModelError):
+        build_model("resnet18", 2, str(bad))
+    with pytest.raises(ModelError):
+        build_model("resnet18", 2, str(tmp_path / "missing.pt"))
