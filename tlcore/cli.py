@@ -33,10 +33,20 @@ def default_model_for(path: str | Path) -> str:
 
 
 def inspect_dataset(path: str | Path, work_dir: str | Path | None = None) -> dict:
+    import shutil
+    import tempfile
+
     from .data import open_dataset
     from .decision import is_size_borderline, size_category
 
-    report = open_dataset(path, work_dir=work_dir)
+    scratch = None
+    if work_dir is None and Path(path).is_file():
+        scratch = work_dir = tempfile.mkdtemp(prefix="tlcore-inspect-")  # a zip: extract, count, clean up
+    try:
+        report = open_dataset(path, work_dir=work_dir)
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
     out = report.to_json()
     out["size"] = size_category(report.images_per_class)
     out["size_borderline"] = is_size_borderline(report.images_per_class)
@@ -65,11 +75,12 @@ def parse_similarity(value: str) -> float | None:
 def recommend_for(path: str | Path, model: str, similarity: float | None, weights: str = "pretrained",
                   progress=None) -> dict:
     """Inspect, measure or take the similarity, and apply the decision rule."""
-    from .data import open_dataset
+    from .data import materialize_dataset, open_dataset
     from .decision import DatasetProfile, recommend
     from .models import build_model, get_spec
 
     get_spec(model)
+    path = materialize_dataset(path)
     report = open_dataset(path)
     measured = None
     if similarity is None:
@@ -187,14 +198,15 @@ def follow_run(store, run_id: str, quiet: bool) -> dict:
 
 def build_train_config(args) -> "TrainConfig":  # noqa: F821
     from .config import TrainConfig
+    from .data import materialize_dataset
     from .models import get_spec
 
-    data = str(Path(args.path).resolve()) if os.path.exists(args.path) else args.path
-    model = args.model or default_model_for(args.path)
+    data = str(materialize_dataset(args.path).resolve()) if os.path.exists(args.path) else args.path
+    model = args.model or default_model_for(data)
     get_spec(model)
     plan, quadrant, top_stages, augment = args.plan, 0, args.top_stages, args.augment
     if plan == "auto":
-        rec = recommend_for(args.path, model, parse_similarity(args.similarity), args.weights)
+        rec = recommend_for(data, model, parse_similarity(args.similarity), args.weights)
         plan, quadrant = rec["plan"], rec["quadrant"]
         top_stages = top_stages or rec["top_stages"] or 1
         if augment is None:

@@ -18,6 +18,7 @@ from . import events as ev
 from .config import TrainConfig
 from .errors import Cancelled, TLError, TrainingError
 from .models import GroupedNet, build_model, get_spec
+from .optim import AdamW, WarmupCosine
 from .plans import apply_plan, get_plan, param_groups
 
 StopFn = Callable[[], bool]
@@ -191,13 +192,8 @@ class Trainer:
 
     def _make_optimizer(self, steps_per_epoch: int):
         groups = param_groups(self.net, self.plan, self.config.lr, self.config.weight_decay)
-        opt = torch.optim.AdamW(groups)
-        sched = torch.optim.lr_scheduler.OneCycleLR(
-            opt,
-            max_lr=[g["lr"] for g in groups],
-            total_steps=max(1, steps_per_epoch * self.config.epochs),
-            pct_start=0.25,
-        )
+        opt = AdamW(groups)
+        sched = WarmupCosine(opt, steps_per_epoch * self.config.epochs)
         return opt, sched
 
     # -- batches --------------------------------------------------------------
