@@ -5,7 +5,9 @@ import json
 from dataclasses import asdict, dataclass, fields, replace
 
 from .errors import ConfigError
-from .plans import PLAN_NAMES
+
+#: The freeze plans, in order from least to most trained (tlcore.plans holds their definitions).
+PLAN_NAMES = ("head", "top", "full", "scratch")
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from .config import PLAN_NAMES
 from .errors import ConfigError
 from .models import GroupedNet, count_params
 
-PLAN_NAMES = ("head", "top", "full", "scratch")
+__all__ = ["PLAN_NAMES", "FreezePlan", "get_plan", "apply_plan", "plan_report", "param_groups"]
 
 
 @dataclass(frozen=True)

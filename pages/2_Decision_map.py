@@ -1,0 +1,93 @@
+"""Decision map: two questions (size, similarity), the size-similarity matrix, the plan and its layer diagram."""
+import streamlit as st
+
+import app_common as ui
+from tlcore import service, viz
+from tlcore.decision import USER_SIMILARITY_CHOICES
+from tlcore.i18n import plan_name, reason_lines, t
+
+L = ui.page("page_map")
+CHOICES = list(USER_SIMILARITY_CHOICES)
+
+
+def on_map_click() -> None:
+    """A click on a quadrant shows a "what if"; a click on the dataset's star goes back to it."""
+    q = viz.clicked_quadrant(st.session_state.get("map_click"))
+    if q is not None:
+        st.session_state["what_if"] = q or None
+
+
+def back_to_data() -> None:
+    st.session_state["what_if"] = None
+
+
+def measure(ds: dict, model: str) -> None:
+    bar = st.progress(0.0, text=t("map_measuring", L))
+
+    def progress(fraction: float, message: str = "") -> None:
+        bar.progress(min(1.0, max(0.0, float(fraction))), text=t("map_measuring", L))
+
+    result = service.measure_similarity(ds["path"], model, progress=progress)
+    bar.empty()
+    st.session_state["measured"] = {"path": ds["path"], "model": model, "score": float(result.score),
+                                    "stderr": float(getattr(result, "stderr", 0.0) or 0.0)}
+    st.session_state["what_if"] = None
+    ui.set_kept("use_measured", True)
+
+
+with ui.errors():
+    st.title(t("map_title", L))
+    ds = ui.current_dataset()
+    st.caption(ui.dataset_caption(ds))
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        model = st.selectbox(t("model_label", L), service.list_models(), help=t("model_help", L),
+                             **ui.keep("map_model", ui.default_model(ds), name="model"))
+        st.markdown(t("map_q1", L))
+        st.number_input(t("map_ipc", L), min_value=1.0, max_value=1e7, step=50.0, format="%.0f",
+                        help=t("map_ipc_help", L), **ui.keep("map_ipc", float(round(ds["images_per_class"]))))
+        st.caption(t("map_ipc_from_data", L, ipc=ds["images_per_class"]))
+        st.markdown(t("map_q2", L))
+        st.radio(t("map_sim_label", L), CHOICES, format_func=lambda k: t(f"sim_{k}", L),
+                 captions=[t(f"sim_{k}_example", L) for k in CHOICES], **ui.keep("sim_choice", ui.default_sim_choice(ds)))
+        if st.button(t("map_measure", L), key="measure", help=t("map_measure_help", L)):
+            measure(ds, model)
+        measured = ui.measured_for(ds, model)
+        if measured:
+            st.success(t("map_measured", L, score=measured["score"], err=measured["stderr"]))
+            st.checkbox(t("map_use_measured", L), **ui.keep("use_measured", True))
+
+    rec, ipc, source = ui.current_recommendation(ds, model)
+    what_if = st.session_state.get("what_if")
+    what_if = what_if if what_if in (1, 2, 3, 4) and what_if != rec.quadrant else None
+    with right:
+        fig = viz.decision_map(L, position=(ipc, rec.similarity), highlight=rec.quadrant, what_if=what_if)
+        st.plotly_chart(fig, key="map_click", on_select=on_map_click, selection_mode="points",
+                        config={"displayModeBar": False})
+        st.caption(t("map_click_hint", L))
+
+    st.subheader(t("map_rec_title", L, q=rec.quadrant, plan=plan_name(rec.plan, L, rec.top_stages)))
+    for line in reason_lines(rec, ipc, L):
+        st.markdown(f"- {line}")
+    if rec.alternatives:
+        st.caption(t("map_alternatives", L, plans=", ".join(plan_name(p, L) for p in rec.alternatives)))
+
+    shown_plan, shown_top, shown_aug, shown_q = rec.plan, rec.top_stages, rec.augment, rec.quadrant
+    if what_if:
+        choice = service.what_if(what_if, model)
+        shown_plan, shown_top, shown_aug, shown_q = choice.plan, choice.top_stages, choice.augment, what_if
+        st.info(t("map_whatif", L, q=what_if, plan=plan_name(choice.plan, L, choice.top_stages),
+                  reason=t(f"reason_quadrant{what_if}", L, top_stages=choice.top_stages), home=rec.quadrant))
+        st.button(t("map_back", L), key="map_back", on_click=back_to_data)
+
+    st.markdown(t("map_layers_title", L, plan=plan_name(shown_plan, L, shown_top), model=model))
+    plan_report = service.plan_preview(model, shown_plan, max(1, shown_top), ds["num_classes"])
+    st.plotly_chart(viz.layer_diagram(plan_report.to_json(), L), config={"displayModeBar": False})
+    st.caption(t("map_layers_caption", L, trainable=plan_report.trainable_params, frozen=plan_report.frozen_params))
+
+    if st.button(t("map_train", L, plan=plan_name(shown_plan, L, shown_top)), key="map_train", type="primary"):
+        ui.set_kept("plan", shown_plan)
+        ui.set_kept("top_stages", max(1, shown_top))
+        ui.set_kept("augment", bool(shown_aug))
+        st.session_state["plan_quadrant"] = shown_q
+        ui.go("train")

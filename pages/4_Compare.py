@@ -1,0 +1,78 @@
+"""Compare: several plans on the same data and backbone, queued, their validation curves overlaid."""
+import streamlit as st
+
+import app_common as ui
+from tlcore import service, viz
+from tlcore.i18n import plan_name, t, verdict_text
+from tlcore.config import PLAN_NAMES
+
+L = ui.page("page_compare")
+
+
+def start(ds: dict, model: str, plans: list, epochs: int, rec) -> None:
+    base = service.make_config(ds["path"], model, plans[0] if plans else "head", top_stages=rec.top_stages or 1,
+                               epochs=epochs, batch_size=ui.value("batch_size", service.DEFAULT_BATCH_SIZE),
+                               lr=ui.value("lr", service.DEFAULT_LR), augment=None, quadrant=rec.quadrant)
+    group = service.start_compare(ui.store(), base, plans, top_stages=rec.top_stages or 1)
+    st.session_state["compare_group"] = group
+    st.query_params["group"] = group
+
+
+def comparison(group: str) -> None:
+    runs = ui.store()
+    cache = st.session_state.setdefault("progress", {})
+    live = any(r.active for r in runs.list() if r.group == group)
+
+    @st.fragment(run_every=ui.LIVE_POLL_S if live else None)
+    def view() -> None:
+        with ui.errors():
+            summary = service.compare_summary(runs, group, cache)
+            if not summary.rows:
+                st.error(t("compare_unknown", L, group=group))
+                return
+            for row in summary.rows:
+                if row.status == "queued":
+                    st.caption(t("compare_row_queued", L, plan=plan_name(row.plan, L), pos=row.queue_position))
+                elif row.status == "running":
+                    st.caption(t("compare_row_running", L, plan=plan_name(row.plan, L), epochs=len(row.curve)))
+            curves = {plan_name(r.plan, L): r.curve for r in summary.rows}
+            st.plotly_chart(viz.compare_overlay(curves, summary.epochs, L), config={"displayModeBar": False})
+            st.dataframe([{
+                t("col_plan", L): plan_name(r.plan, L), t("col_status", L): t(f"status_{r.status}", L),
+                t("col_best", L): f"{r.best_val_accuracy:.1%}", t("col_time", L): t("seconds", L, s=r.seconds),
+                t("col_trainable", L): f"{r.trainable_params:,}",
+            } for r in summary.rows], hide_index=True)
+            v = summary.verdict
+            show = st.success if v.agrees is True else st.warning if v.agrees is False else st.info
+            show(verdict_text(v, L))
+            if live and not summary.active:
+                st.rerun()
+
+    view()
+
+
+with ui.errors():
+    st.title(t("compare_title", L))
+    st.markdown(t("compare_intro", L))
+    group = ui.run_from_url("group", "compare_group")
+    members = [r.run_id for r in ui.store().list() if group and r.group == group]
+    if members:
+        ui.adopt_run(members[-1])
+    ds = ui.current_dataset()
+    model = ui.value("model", None) or ui.default_model(ds)
+    rec, _, _ = ui.current_recommendation(ds, model)
+    st.caption(ui.dataset_caption(ds) + " · " + t("compare_model", L, model=model, q=rec.quadrant,
+                                                  plan=plan_name(rec.plan, L, rec.top_stages)))
+    c1, c2 = st.columns([3, 1])
+    plans = c1.multiselect(t("compare_plans", L), PLAN_NAMES, help=t("plan_help", L),
+                           **ui.keep("cmp_plans", list(service.COMPARE_PLANS)))
+    epochs = c2.number_input(t("epochs_label", L), min_value=1, max_value=100, step=1,
+                             **ui.keep("cmp_epochs", service.DEFAULT_EPOCHS))
+    if st.button(t("compare_start", L), key="compare_start", type="primary", disabled=not plans):
+        start(ds, model, plans, epochs, rec)
+    group = st.session_state.get("compare_group") if st.query_params.get("group") else None
+    if group:
+        comparison(group)
+    else:
+        st.info(t("compare_none", L))
+    ui.next_button("predict", "compare_next", key="compare_next")

@@ -1,0 +1,242 @@
+"""Plotly figure builders for the app: the decision map, live curves, layer diagrams, comparisons."""
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .decision import (
+    LARGE_IMAGES_PER_CLASS,
+    QUADRANTS,
+    SIMILAR_THRESHOLD,
+    SIMILARITY_BORDERLINE,
+    SIZE_BORDERLINE_FACTOR,
+)
+from .i18n import t
+
+#: The map's x range in log10(images per class), centred on the size boundary.
+MAP_LOG_X = (math.log10(LARGE_IMAGES_PER_CLASS) - 2.4, math.log10(LARGE_IMAGES_PER_CLASS) + 2.4)
+QUADRANT_COLORS = {1: "#d62728", 2: "#2ca02c", 3: "#ff7f0e", 4: "#1f77b4"}
+FROZEN_COLOR = "#8aa4c8"
+TRAINED_COLOR = "#e8743b"
+PLAN_COLORS = {"head": "#1f77b4", "top": "#ff7f0e", "full": "#2ca02c", "scratch": "#7f7f7f"}
+CURVE_HEIGHT = 340
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _quadrant_box(q: int) -> tuple[float, float, float, float]:
+    """(x0, x1, y0, y1) of a quadrant, x in images per class."""
+    size, sim = QUADRANTS[q]
+    lo, hi = 10 ** MAP_LOG_X[0], 10 ** MAP_LOG_X[1]
+    x0, x1 = (LARGE_IMAGES_PER_CLASS, hi) if size == "large" else (lo, LARGE_IMAGES_PER_CLASS)
+    y0, y1 = (SIMILAR_THRESHOLD, 1.0) if sim == "similar" else (0.0, SIMILAR_THRESHOLD)
+    return x0, x1, y0, y1
+
+
+def _rect(x0, x1, y0, y1, fill, line_color="rgba(0,0,0,0)", width=0, dash="solid", name=""):
+    return go.Scatter(
+        x=[x0, x1, x1, x0, x0], y=[y0, y0, y1, y1, y0], mode="lines", fill="toself", fillcolor=fill,
+        line=dict(color=line_color, width=width, dash=dash), hoverinfo="skip", showlegend=False, name=name,
+    )
+
+
+def clip_images_per_class(ipc: float) -> float:
+    lo, hi = 10 ** MAP_LOG_X[0], 10 ** MAP_LOG_X[1]
+    return min(hi * 0.9, max(lo * 1.1, float(ipc)))
+
+
+def decision_map(lang: str = "en", position: tuple[float, float] | None = None, highlight: int | None = None,
+                 what_if: int | None = None, height: int = 460) -> go.Figure:
+    """The size-similarity matrix.
+
+    Each quadrant is one clickable trace: a grid of invisible points whose
+    ``customdata`` is the quadrant number; with ``hoverdistance=-1`` a click anywhere
+    inside a quadrant selects its nearest grid point. ``position`` is the dataset
+    (images per class, similarity) marker, ``highlight`` its quadrant, ``what_if``
+    another quadrant the user clicked.
+    """
+    fig = go.Figure()
+    for q in (1, 2, 3, 4):
+        x0, x1, y0, y1 = _quadrant_box(q)
+        color = QUADRANT_COLORS[q]
+        alpha = 0.36 if q == highlight else (0.22 if q == what_if else 0.10)
+        width = 4 if q in (highlight, what_if) else 0
+        dash = "dash" if q == what_if and q != highlight else "solid"
+        fig.add_trace(_rect(x0, x1, y0, y1, _rgba(color, alpha), color, width, dash))
+    # Borderline bands: near a boundary the neighbouring plan is worth comparing.
+    lo, hi = 10 ** MAP_LOG_X[0], 10 ** MAP_LOG_X[1]
+    band = "rgba(90,90,90,0.16)"
+    b_lo, b_hi = LARGE_IMAGES_PER_CLASS / SIZE_BORDERLINE_FACTOR, LARGE_IMAGES_PER_CLASS * SIZE_BORDERLINE_FACTOR
+    fig.add_trace(_rect(b_lo, b_hi, 0.0, 1.0, band, name="size_band"))
+    fig.add_trace(_rect(lo, hi, SIMILAR_THRESHOLD - SIMILARITY_BORDERLINE, SIMILAR_THRESHOLD + SIMILARITY_BORDERLINE,
+                        band, name="similarity_band"))
+    # The clickable quadrants.
+    for q in (1, 2, 3, 4):
+        x0, x1, y0, y1 = _quadrant_box(q)
+        lx0, lx1 = math.log10(x0), math.log10(x1)
+        xs, ys = [], []
+        for i in range(6):
+            for j in range(5):
+                xs.append(10 ** (lx0 + (i + 0.5) * (lx1 - lx0) / 6))
+                ys.append(y0 + (j + 0.5) * (y1 - y0) / 5)
+        fig.add_trace(go.Scatter(
+            x=xs, y=ys, mode="markers", name=f"quadrant{q}",
+            marker=dict(size=30, symbol="square", color=_rgba(QUADRANT_COLORS[q], 0.0)),
+            customdata=[q] * len(xs), showlegend=False,
+            hovertemplate=t("map_hover", lang, q=q, name=t(f"q{q}_short", lang)) + "<extra></extra>",
+            selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0)),
+        ))
+        # Labels sit at the map's outer edge, away from the boundaries where datasets tend to fall.
+        cx = 10 ** ((lx0 + lx1) / 2)
+        top_half = y0 >= SIMILAR_THRESHOLD
+        y_name, y_plan = (y1 - 0.05, y1 - 0.11) if top_half else (y0 + 0.11, y0 + 0.05)
+        fig.add_trace(go.Scatter(
+            x=[cx], y=[y_name], mode="text", text=[f"<b>Q{q}</b> · {t(f'q{q}_short', lang)}"],
+            textfont=dict(size=13, color=QUADRANT_COLORS[q]), hoverinfo="skip", showlegend=False,
+        ))
+        fig.add_trace(go.Scatter(
+            x=[cx], y=[y_plan], mode="text", text=[t(f"q{q}_plan", lang)],
+            textfont=dict(size=11, color="#444"), hoverinfo="skip", showlegend=False,
+        ))
+    if position is not None:
+        ipc, sim = position
+        fig.add_trace(go.Scatter(
+            x=[clip_images_per_class(ipc)], y=[min(0.98, max(0.02, sim))], mode="markers+text",
+            marker=dict(size=20, symbol="star", color="#111", line=dict(color="white", width=1.5)),
+            text=[t("map_you", lang)], textposition="top center", customdata=[0], showlegend=False,
+            hovertemplate=t("map_marker_hover", lang, ipc=ipc, sim=sim) + "<extra></extra>",
+            selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)), name="dataset",
+        ))
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=10, b=10), hovermode="closest", hoverdistance=-1,
+        clickmode="event+select", dragmode=False, plot_bgcolor="white",
+    )
+    ticks = [10 ** k for k in range(math.ceil(MAP_LOG_X[0]), math.floor(MAP_LOG_X[1]) + 1)]
+    fig.update_xaxes(type="log", range=list(MAP_LOG_X), title=t("map_x", lang), showgrid=False, fixedrange=True,
+                     tickvals=ticks, ticktext=[f"{v:,}" for v in ticks])
+    fig.update_yaxes(range=[0, 1], title=t("map_y", lang), showgrid=False, fixedrange=True)
+    return fig
+
+
+def clicked_quadrant(selection) -> int | None:
+    """The quadrant a map click selected: 1-4, 0 for the dataset marker, None for nothing."""
+    try:
+        points = selection["selection"]["points"]
+    except (KeyError, TypeError):
+        return None
+    for p in points:
+        cd = p.get("customdata")
+        if isinstance(cd, list):
+            cd = cd[0] if cd else None
+        if cd is not None:
+            try:
+                return int(cd)
+            except (TypeError, ValueError):
+                continue
+    return None
+
+
+def training_curves(epochs: list[dict], total_epochs: int, lang: str = "en", height: int = CURVE_HEIGHT) -> go.Figure:
+    """Train/validation accuracy and loss per epoch, on fixed axes so a live chart stays calm."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(t("curve_accuracy", lang), t("curve_loss", lang)),
+                        horizontal_spacing=0.1)
+    xs = [e["epoch"] for e in epochs]
+    series = [
+        ("train_accuracy", t("curve_train", lang), "#1f77b4", 1, "dash"),
+        ("val_accuracy", t("curve_val", lang), "#d62728", 1, "solid"),
+        ("train_loss", t("curve_train", lang), "#1f77b4", 2, "dash"),
+        ("val_loss", t("curve_val", lang), "#d62728", 2, "solid"),
+    ]
+    for key, name, color, col, dash in series:
+        fig.add_trace(go.Scatter(
+            x=xs, y=[e.get(key, 0.0) for e in epochs], mode="lines+markers", name=name, legendgroup=key.split("_")[0],
+            showlegend=col == 1, line=dict(color=color, dash=dash), marker=dict(size=7),
+        ), row=1, col=col)
+    total = max(1, int(total_epochs), len(xs))
+    losses = [e.get(k, 0.0) for e in epochs for k in ("train_loss", "val_loss")]
+    top = max([2.0] + [v * 1.1 for v in losses if v == v and v < 50])
+    fig.update_xaxes(range=[0.5, total + 0.5], dtick=max(1, math.ceil(total / 10)), title=t("curve_epoch", lang))
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=1)
+    fig.update_yaxes(range=[0, top], row=1, col=2)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=-0.2), uirevision="curves")
+    return fig
+
+
+def layer_diagram(plan_report: dict, lang: str = "en", height: int = 260) -> go.Figure:
+    """The backbone's groups, stem to head, each colored frozen or trained, with parameter counts."""
+    groups = plan_report.get("groups", [])
+    names = [g["name"] for g in groups]
+    params = [int(g["params"]) for g in groups]
+    colors = [TRAINED_COLOR if g["trainable"] else FROZEN_COLOR for g in groups]
+    labels = [t("layer_trained", lang) if g["trainable"] else t("layer_frozen", lang) for g in groups]
+    fig = go.Figure(go.Bar(
+        x=names, y=[max(1, p) for p in params], marker_color=colors,
+        text=[f"{_short_count(p)}<br>{lab}" for p, lab in zip(params, labels)], textposition="outside",
+        customdata=labels, hovertemplate="%{x}: %{text}<extra></extra>",
+    ))
+    top = max([1] + params)
+    fig.update_yaxes(type="log", range=[0, math.log10(top) + 1.4], title=t("layer_params", lang))
+    fig.update_xaxes(title=t("layer_groups", lang))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), showlegend=False)
+    return fig
+
+
+def _short_count(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1e6:.1f}M"
+    if n >= 1_000:
+        return f"{n / 1e3:.1f}k"
+    return str(n)
+
+
+def compare_overlay(curves: dict[str, list[tuple[int, float]]], total_epochs: int, lang: str = "en",
+                    height: int = CURVE_HEIGHT) -> go.Figure:
+    """Validation accuracy of several runs on one chart (one line per plan)."""
+    fig = go.Figure()
+    for label, points in curves.items():
+        plan = label.split(":")[0].split(" ")[0]  # labels start with the plan's code ("head: ...")
+        fig.add_trace(go.Scatter(
+            x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers", name=label,
+            line=dict(color=PLAN_COLORS.get(plan), width=3), marker=dict(size=7),
+        ))
+    total = max([1, int(total_epochs)] + [len(p) for p in curves.values()])
+    fig.update_xaxes(range=[0.5, total + 0.5], dtick=max(1, math.ceil(total / 10)), title=t("curve_epoch", lang))
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%", title=t("curve_val_accuracy", lang))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def class_counts(counts: dict[str, int], lang: str = "en", height: int = 300) -> go.Figure:
+    fig = go.Figure(go.Bar(x=list(counts), y=list(counts.values()), marker_color="#4c78a8",
+                           text=list(counts.values()), textposition="auto"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10))
+    fig.update_yaxes(title=t("counts_images", lang))
+    fig.update_xaxes(title=t("counts_class", lang))
+    return fig
+
+
+def per_class_accuracy(classes: list[str], accuracy: list[float], lang: str = "en", height: int = 300) -> go.Figure:
+    fig = go.Figure(go.Bar(x=classes, y=accuracy, marker_color="#54a24b",
+                           text=[f"{a:.0%}" for a in accuracy], textposition="auto"))
+    fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title=t("curve_val_accuracy", lang))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10))
+    return fig
+
+
+def confusion_matrix(classes: list[str], confusion: list[list[int]], lang: str = "en", height: int = 380) -> go.Figure:
+    """Rows: true class; columns: predicted class; each cell counts validation images."""
+    fig = go.Figure(go.Heatmap(
+        z=confusion, x=classes, y=classes, colorscale="Blues", texttemplate="%{z}", showscale=False,
+        hovertemplate=t("confusion_hover", lang) + "<extra></extra>",
+    ))
+    fig.update_yaxes(autorange="reversed", title=t("confusion_true", lang))
+    fig.update_xaxes(title=t("confusion_pred", lang), side="bottom")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10))
+    return fig
