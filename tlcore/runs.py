@@ -202,6 +202,9 @@ class RunStore:
         log = open(d / "log.txt", "ab")
         env = dict(os.environ)
         env.setdefault("PYTHONUNBUFFERED", "1")
+        # Idle OpenMP threads that spin steal the cores of the app and of other runs on a
+        # shared classroom machine (measured up to 10x slower steps under load).
+        env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         # Launch as ``python -m tlcore worker``: a fresh interpreter (never a fork of a
         # process that touched CUDA) in its own session, so closing the app or its
         # terminal does not end the run.
