@@ -145,6 +145,10 @@ def similarity_curve(seed: int = 0) -> dict:
 
 
 def run_experiment(quick: bool = True, seeds: int = 0, workdir: str | Path | None = None, quiet: bool = False) -> dict:
+    import os
+
+    # Before torch loads: idle OpenMP threads that spin make every step crawl on a busy machine.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 
     n_seeds = seeds or (2 if quick else 3)

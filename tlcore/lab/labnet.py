@@ -14,7 +14,8 @@ from ..errors import ModelError
 
 INPUT_SIZE: int = 32
 #: Per-channel mean/std of the source world's pixels (in [0, 1]), measured on
-#: ``world.make_source(200, seed=0)``; every labnet input is normalized with them.
+#: ``world.make_source(200, seed=0)`` (to within 0.002); every labnet input, in
+#: pretraining and after, is normalized with these fixed values.
 LAB_MEAN: tuple[float, float, float] = (0.375, 0.376, 0.383)
 LAB_STD: tuple[float, float, float] = (0.219, 0.216, 0.218)
 #: Number of source classes: the head size of the shipped weights.

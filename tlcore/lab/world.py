@@ -6,8 +6,10 @@ downloaded; the same seed and the same dials always give identical arrays.
 
 **The source world** (``make_source``) has ``len(SOURCE_SHAPES)`` shape classes
 (circle, triangle, star5, ...). It is the world at similarity 1: a figure filled
-with a saturated colour on a smooth two-colour gradient, with faint pixel noise.
-The only cue to the class is the figure's outline, seen through a colour
+with a saturated colour on a smooth two-colour gradient, with faint pixel noise
+and two small distractors (discs or squares, not tied to the class) behind it.
+The figure's radius (6.5-12.5 px), position, rotation and colours vary freely, so
+the only cue to the class is the figure's outline, seen through a colour
 (first-order) edge. labnet is pretrained on it, so its features become outline
 detectors that ignore colour, position, size and rotation.
 
@@ -227,14 +229,16 @@ _STREAM_SOURCE, _STREAM_TARGET, _STREAM_VAL = 0, 1, 2
 
 #: The similarity schedule: knots of s and the cue strengths there; between knots
 #: the values are interpolated linearly (so images change continuously with s).
-#: The knots were calibrated so that the similarity score T of labnet
-#: (``tlcore.similarity``) rises steadily with s instead of jumping near s = 1:
+#: The knots were calibrated against the shipped labnet weights so that its
+#: similarity score T (``tlcore.similarity``) rises steadily with s (about 0.1,
+#: 0.2, 0.45, 0.6, 0.85, 0.97 at s = 0, 0.2, ..., 1) instead of jumping near s = 1:
 #: labnet's colour-edge features are very sensitive to even a faint grating, so
-#: the grating appears early and stays faint (<= 0.07) down to s = 0.4, while the
-#: colour edge fades; below s = 0.4 the grating takes over.
+#: the grating appears as soon as s < 1 but stays faint (<= 0.04) down to s = 0.2
+#: while the colour edge fades; below s = 0.2 the grating takes over. (Re-pretrain
+#: labnet differently and the T curve moves; the world itself does not change.)
 S_KNOTS: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-EDGE_KNOTS: tuple[float, ...] = (0.0, 0.35, 0.45, 0.72, 0.92, 1.0)
-TEXTURE_KNOTS: tuple[float, ...] = (0.45, 0.12, 0.07, 0.065, 0.05, 0.0)
+EDGE_KNOTS: tuple[float, ...] = (0.0, 0.45, 0.6, 0.78, 0.95, 1.0)
+TEXTURE_KNOTS: tuple[float, ...] = (0.45, 0.04, 0.035, 0.035, 0.03, 0.0)
 
 
 @dataclass(frozen=True)
