@@ -35,6 +35,18 @@ def make_image_folder(root: Path, classes: int = 3, per_class: int = 12, size: i
     return root
 
 
+def wait_for(pred, timeout: float = 60.0) -> bool:
+    """Poll ``pred`` until it holds or ``timeout`` seconds pass."""
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 @pytest.fixture
 def tiny_dataset(tmp_path) -> Path:
     return make_image_folder(tmp_path / "tiny")

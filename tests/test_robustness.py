@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import wait_for as _wait_for
 import torch
 
 from tlcore.config import TrainConfig
@@ -20,15 +21,6 @@ def _cfg(data, **kw):
     base = dict(data=str(data), model="labnet", plan="top", weights="none", epochs=1, batch_size=8)
     base.update(kw)
     return TrainConfig(**base)
-
-
-def _wait_for(pred, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ import signal
 import time
 
 import pytest
+from conftest import wait_for as _wait_for
 import torch
 
 from tlcore.config import TrainConfig
@@ -18,15 +19,6 @@ def _cfg(data, **kw):
     base = dict(data=str(data), model="labnet", plan="top", weights="none", epochs=2, batch_size=8)
     base.update(kw)
     return TrainConfig(**base)
-
-
-def _wait_for(pred, timeout=60.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_run_directory_and_events(tiny_dataset, runs_dir):

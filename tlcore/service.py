@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from .decision import DatasetProfile, Recommendation, plan_for_quadrant, recommend
 from .errors import DataError, ModelError, RunError
+from .runs import read_json
 
 if TYPE_CHECKING:  # torch-heavy modules are imported where they are used: the app's first page stays fast
     from .config import TrainConfig
@@ -46,14 +47,6 @@ COMPARE_PLANS = ("head", "top", "full", "scratch")
 VERDICT_TOLERANCE = 0.02
 
 UPLOAD_NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def read_json(path: Path, default=None):
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except (OSError, ValueError):
-        return default
 
 
 # ---------------------------------------------------------------------------
