@@ -312,7 +312,9 @@ def cmd_lab(args) -> int:
     if args.lab_cmd == "pretrain":
         from .lab.pretrain import pretrain
 
-        record = pretrain(seed=args.seed)
+        from .lab.pretrain import DEFAULT_EPOCHS, DEFAULT_PER_CLASS
+
+        record = pretrain(seed=args.seed, per_class=args.per_class or DEFAULT_PER_CLASS, epochs=args.epochs or DEFAULT_EPOCHS)
         print(json.dumps(record) if args.json else f"labnet pretrained: source accuracy {record.get('source_accuracy')}")
         return 0
     if args.lab_cmd == "experiment":
@@ -388,6 +390,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--json", action="store_true")
     m = lab.add_parser("pretrain", help="pretrain labnet on the source world and save its weights")
     m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--per-class", type=int, default=0, help="source images per class (default: the recorded recipe)")
+    m.add_argument("--epochs", type=int, default=0, help="epochs (default: the recorded recipe)")
     m.add_argument("--json", action="store_true")
     m = lab.add_parser("experiment", help="train every plan in every quadrant and check the map")
     m.add_argument("--quick", action="store_true")
