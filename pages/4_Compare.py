@@ -9,11 +9,12 @@ from tlcore.config import PLAN_NAMES
 L = ui.page("page_compare")
 
 
-def start(ds: dict, model: str, plans: list, epochs: int, rec) -> None:
+def start(ds: dict, model: str, plans: list, epochs: int, rec, lab_recipe: bool) -> None:
     base = service.make_config(ds["path"], model, plans[0] if plans else "head", top_stages=rec.top_stages or 1,
                                epochs=epochs, batch_size=ui.value("batch_size", service.DEFAULT_BATCH_SIZE),
                                lr=ui.value("lr", service.DEFAULT_LR), augment=None, quadrant=rec.quadrant)
-    group = service.start_compare(ui.store(), base, plans, top_stages=rec.top_stages or 1)
+    group = service.start_compare(ui.store(), base, plans, top_stages=rec.top_stages or 1,
+                                  lab_recipe=rec if lab_recipe else None)
     st.session_state["compare_group"] = group
     st.query_params["group"] = group
 
@@ -66,10 +67,12 @@ with ui.errors():
     c1, c2 = st.columns([3, 1])
     plans = c1.multiselect(t("compare_plans", L), PLAN_NAMES, help=t("plan_help", L),
                            **ui.keep("cmp_plans", list(service.COMPARE_PLANS)))
-    epochs = c2.number_input(t("epochs_label", L), min_value=1, max_value=100, step=1,
+    lab_recipe = service.lab_recipe_applies(ds["path"], model) and st.toggle(
+        t("compare_lab_recipe", L), help=t("compare_lab_recipe_help", L), **ui.keep("cmp_lab_recipe", True))
+    epochs = c2.number_input(t("epochs_label", L), min_value=1, max_value=100, step=1, disabled=lab_recipe,
                              **ui.keep("cmp_epochs", service.DEFAULT_EPOCHS))
     if st.button(t("compare_start", L), key="compare_start", type="primary", disabled=not plans):
-        start(ds, model, plans, epochs, rec)
+        start(ds, model, plans, epochs, rec, lab_recipe)
     group = st.session_state.get("compare_group") if st.query_params.get("group") else None
     if group:
         comparison(group)

@@ -270,6 +270,9 @@ def test_stop_ends_a_live_run(app_env, monkeypatch):
 def test_compare_queues_runs_and_gives_a_verdict(app_env):
     at = new_app(page="pages/4_Compare.py")
     at.multiselect(key="cmp_plans").set_value(["top", "scratch"]).run()
+    assert at.number_input(key="cmp_epochs").disabled, "lab data: the lab recipe is on and sets the epochs"
+    at.toggle(key="cmp_lab_recipe").set_value(False).run()
+    assert not at.number_input(key="cmp_epochs").disabled
     at.number_input(key="cmp_epochs").set_value(1).run()
     at.button(key="compare_start").click().run()
     assert_clean(at)

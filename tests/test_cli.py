@@ -48,6 +48,7 @@ def test_recommend_with_user_similarity(tiny_dataset):
         ("recommend", "{data}", "--similarity", "2"),
         ("train", "{data}", "--model", "resnet19"),
         ("train", "{data}", "--epochs", "x"),
+        ("train", "{data}", "--plan", "full", "--body-lr-mult", "2"),
         ("runs", "show", "../../etc"),
     ],
 )
@@ -59,7 +60,7 @@ def test_user_mistakes_give_one_error_line(args, tiny_dataset, runs_dir):
 @pytest.mark.slow
 def test_train_two_epochs_writes_run_dir(tiny_dataset, runs_dir):
     proc = tlcore("train", tiny_dataset, "--model", "resnet18", "--plan", "top", "--weights", "none", "--epochs", 2,
-                  "--batch-size", 12, "--image-size", 32, "--runs-dir", runs_dir, "--json")
+                  "--batch-size", 12, "--image-size", 32, "--body-lr-mult", 0.5, "--runs-dir", runs_dir, "--json")
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["status"] == "completed" and result["epochs_completed"] == 2
@@ -71,6 +72,7 @@ def test_train_two_epochs_writes_run_dir(tiny_dataset, runs_dir):
     ends = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
     ends = [e for e in ends if e["kind"] == "epoch_end"]
     assert [e["epoch"] for e in ends] == [1, 2]
+    assert json.loads((run_dir / "config.json").read_text())["body_lr_mult"] == 0.5
     for name in ("config.json", "status.json", "best.pt", "log.txt"):
         assert (run_dir / name).exists()
     listed = json.loads(tlcore("runs", "--runs-dir", runs_dir, "--json").stdout)

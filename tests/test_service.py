@@ -46,6 +46,18 @@ def test_lab_dataset_is_written_once_per_dials(cache):
     assert service.default_model_for(a) == "labnet"
 
 
+def test_lab_dataset_is_redrawn_after_the_world_changes(cache, monkeypatch):
+    from tlcore.lab import world
+
+    a = service.lab_dataset(0.5, 3, val_per_class=2)
+    assert service.lab_info(a)["world_fingerprint"] == world.world_fingerprint()
+    monkeypatch.setattr(world, "TEXTURE_KNOTS", (0.3, 0.02, 0.02, 0.02, 0.015, 0.0))  # another world
+    b = service.lab_dataset(0.5, 3, val_per_class=2)
+    assert b != a and service.lab_info(b)["world_fingerprint"] == world.world_fingerprint()
+    monkeypatch.setattr(world, "WORLD_VERSION", world.WORLD_VERSION + 1)  # new drawing code
+    assert service.lab_dataset(0.5, 3, val_per_class=2) not in (a, b)
+
+
 def test_save_upload_extracts_once_and_opens(cache, tmp_path):
     data = _zip(make_image_folder(tmp_path / "pets", classes=2, per_class=4))
     root = service.save_upload("my pets.zip", data)
@@ -192,6 +204,34 @@ def trained_run(tmp_path_factory):
     (run_dir / "config.json").write_text(cfg.dumps(), encoding="utf-8")
     train(cfg, checkpoint_path=run_dir / "best.pt")
     return run_dir, data
+
+
+def test_lab_recipe_compare_trains_each_plan_as_the_experiment_does(cache, tiny_dataset):
+    from tlcore.config import TrainConfig
+    from tlcore.lab import experiment as ex
+
+    lab = service.lab_dataset(1.0, 3, val_per_class=2)
+    assert service.lab_recipe_applies(lab, "labnet")
+    assert not service.lab_recipe_applies(lab, "resnet18") and not service.lab_recipe_applies(tiny_dataset, "labnet")
+    rec = service.recommendation(5, 6, 0.9, "measured", "labnet")  # quadrant 4: head
+    started = []
+
+    class Store:
+        def start(self, cfg, label, group):
+            started.append(cfg)
+
+    base = service.make_config(lab, "labnet", "head", epochs=3, quadrant=rec.quadrant)
+    service.start_compare(Store(), base, ["head", "top", "full", "scratch"], lab_recipe=rec)
+    by_plan = {c.plan: c for c in started}
+    for plan in ex.PLANS:
+        r = ex.recipe(plan, "small")
+        c = by_plan[plan]
+        assert (c.epochs, c.batch_size, c.lr, c.body_lr_mult) == (r.epochs, r.batch_size, r.lr, r.body_lr_mult)
+        assert c.data == base.data and c.quadrant == 4 and isinstance(c, TrainConfig)
+    assert by_plan["full"].augment and not by_plan["head"].augment and by_plan["top"].top_stages == 2
+    started.clear()
+    service.start_compare(Store(), base, ["full"], top_stages=1)  # without the recipe: the page's own settings
+    assert started[0].epochs == 3 and started[0].body_lr_mult is None
 
 
 def test_predict_gives_top_classes(trained_run):

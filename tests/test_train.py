@@ -124,3 +124,19 @@ def test_checkpoint_write_failure_keeps_the_good_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert torch.load(path, weights_only=True)["v"].item() == 1
     assert [p.name for p in tmp_path.iterdir()] == ["best.pt"]
+
+
+def test_body_learning_rate_follows_the_plan_or_the_override(tiny_dataset):
+    def fit_start(**kw):
+        got, emit = _collect()
+        train(_cfg(tiny_dataset, epochs=1, lr=1e-2, **kw), emit)
+        return next(e for e in got if e.kind == "fit_start")
+
+    assert fit_start(plan="full").body_lr == pytest.approx(1e-3)  # the plan's 0.1x
+    assert fit_start(plan="full", body_lr_mult=0.3).body_lr == pytest.approx(3e-3)
+    assert fit_start(plan="top", top_stages=1).body_lr == pytest.approx(1e-2)
+    head = fit_start(plan="head", body_lr_mult=0.3)
+    assert head.body_lr == 0.0 and head.lr == pytest.approx(1e-2)
+    for bad in (0.0, -0.1, 1.5):
+        with pytest.raises(ConfigError, match="multiplier"):
+            _cfg(tiny_dataset, plan="full", body_lr_mult=bad)

@@ -215,6 +215,7 @@ def build_train_config(args) -> "TrainConfig":  # noqa: F821
     return TrainConfig(
         data=data, model=model, plan=plan, weights=weights, top_stages=top_stages or 1, epochs=args.epochs,
         batch_size=args.batch_size, lr=args.lr, image_size=args.image_size or 0, augment=augment,
+        body_lr_mult=args.body_lr_mult,
         seed=args.seed, device=args.device, quadrant=quadrant,
     )
 
@@ -320,7 +321,8 @@ def cmd_lab(args) -> int:
     if args.lab_cmd == "experiment":
         from .lab.experiment import main_experiment
 
-        return main_experiment(quick=args.quick, as_json=args.json, seeds=args.seeds, workdir=args.workdir)
+        return main_experiment(quick=args.quick, as_json=args.json, seeds=args.seeds, workdir=args.workdir,
+                               jobs=args.jobs)
     raise ConfigError("Unknown lab command.")
 
 
@@ -357,6 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--epochs", type=int, default=5)
     s.add_argument("--batch-size", type=int, default=32)
     s.add_argument("--lr", type=float, default=1e-3)
+    s.add_argument("--body-lr-mult", type=float, default=None,
+                   help="the retrained body's learning rate relative to --lr, in (0, 1] (default: the plan's; full: 0.1)")
     s.add_argument("--image-size", type=int, default=0)
     aug = s.add_mutually_exclusive_group()
     aug.add_argument("--augment", dest="augment", action="store_true", default=None)
@@ -397,6 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--quick", action="store_true")
     m.add_argument("--seeds", type=int, default=0)
     m.add_argument("--workdir", default=None)
+    m.add_argument("--jobs", type=int, default=0, help="runs at once, one thread each (default: one per core, at most 4)")
     m.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_lab)
 

@@ -30,6 +30,7 @@ class TrainConfig:
     memory_budget_mb: int = 2048  # decoded images kept in memory up to this size
     label_smoothing: float = 0.0
     quadrant: int = 0  # the map's quadrant when the plan came from it (0: unknown)
+    body_lr_mult: float | None = None  # the body's learning rate relative to the head's (None: the plan's)
 
     def __post_init__(self):
         self.validate()
@@ -49,6 +50,8 @@ class TrainConfig:
             (self.top_stages >= 1, f"top stages must be at least 1, not {self.top_stages}"),
             (self.memory_budget_mb >= 0, "memory budget must be >= 0"),
             (0.0 <= self.label_smoothing < 1.0, "label smoothing must be in [0, 1)"),
+            (self.body_lr_mult is None or 0.0 < self.body_lr_mult <= 1.0,
+             f"body learning-rate multiplier must be in (0, 1], not {self.body_lr_mult}"),
         ]
         for ok, msg in checks:
             if not ok:

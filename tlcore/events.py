@@ -44,6 +44,8 @@ class FitStart(Event):
     frozen_params: int = 0
     plan_report: dict = field(default_factory=dict)
     feature_cache: bool = False
+    lr: float = 0.0  # the new output layer's peak learning rate
+    body_lr: float = 0.0  # the retrained body's peak learning rate (0: the body is frozen)
 
 
 @dataclass

@@ -259,6 +259,11 @@ TEXT: dict[str, dict[str, str]] = {
                          "and their validation curves share one chart.",
         "compare_model": "backbone {model} · the map says quadrant {q}: {plan}",
         "compare_plans": "Plans",
+        "compare_lab_recipe": "Use the lab experiment's recipe for each plan",
+        "compare_lab_recipe_help": "Each plan trains as in `python -m tlcore lab experiment`: its own epochs, batch "
+                                   "size and learning rates (a new output layer at 0.01, retrained pretrained layers "
+                                   "at 0.003), with augmentation on small data. The chart then shows what the "
+                                   "experiment measured. Turn it off to set the epochs yourself.",
         "compare_start": "Run the comparison",
         "compare_unknown": "No runs found for comparison {group}.",
         "compare_row_queued": "{plan}: queued (place {pos})",
@@ -553,6 +558,11 @@ TEXT: dict[str, dict[str, str]] = {
         "compare_intro": "같은 데이터와 백본으로 여러 계획을 학습합니다. 차례로(대기열) 실행되며 검증 곡선을 한 차트에 겹쳐 보여 줍니다.",
         "compare_model": "백본 {model} · 지도의 답은 사분면 {q}: {plan}",
         "compare_plans": "계획",
+        "compare_lab_recipe": "계획마다 실험실 실험의 학습 설정 사용",
+        "compare_lab_recipe_help": "각 계획을 `python -m tlcore lab experiment`와 똑같이 학습합니다: 계획별 에포크 수, "
+                                   "배치 크기, 학습률(새 출력층 0.01, 다시 학습하는 사전학습 층 0.003), 작은 데이터에는 "
+                                   "데이터 증강. 그래서 차트가 실험의 측정 결과를 그대로 보여 줍니다. 끄면 에포크 수를 "
+                                   "직접 정할 수 있습니다.",
         "compare_start": "비교 실행",
         "compare_unknown": "비교 {group}의 실행을 찾을 수 없습니다.",
         "compare_row_queued": "{plan}: 대기 중 ({pos}번째)",

@@ -102,11 +102,12 @@ def resolve_root_folder(label: str) -> Path:
 
 def lab_dataset(similarity: float, per_class: int, seed: int = LAB_SEED, val_per_class: int | None = None) -> Path:
     """The lab dataset for these dials, written once into the cache and reused."""
-    from .lab.world import write_imagefolder
+    from .lab.world import world_fingerprint, write_imagefolder
 
     val = int(val_per_class or LAB_VAL_PER_CLASS)
     s = round(float(similarity), 2)
-    out = cache_dir() / "lab" / f"s{s:.2f}-n{int(per_class)}-v{val}-seed{int(seed)}"
+    # The world's fingerprint is in the name: after a change to the world, nothing older is reused.
+    out = cache_dir() / "lab" / f"s{s:.2f}-n{int(per_class)}-v{val}-seed{int(seed)}-w{world_fingerprint()}"
     if (out / "lab.json").is_file():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -276,13 +277,30 @@ def make_config(data: str | Path, model: str, plan: str, top_stages: int = 1, ep
                        lr=float(lr), augment=augment, quadrant=int(quadrant))
 
 
-def start_compare(store: RunStore, base: TrainConfig, plans: list[str], top_stages: int = 1) -> str:
-    """Queue one run per plan on the same data and backbone; returns the group id."""
+def lab_recipe_applies(path: str | Path, model: str) -> bool:
+    """Whether the lab experiment's recipes fit this comparison: labnet on lab data."""
+    return model == "labnet" and lab_info(path) is not None
+
+
+def start_compare(store: RunStore, base: TrainConfig, plans: list[str], top_stages: int = 1,
+                  lab_recipe: Recommendation | None = None) -> str:
+    """Queue one run per plan on the same data and backbone; returns the group id.
+
+    With ``lab_recipe`` (the map's recommendation for the data), each plan trains with the
+    lab experiment's recipe for it (epochs, batch size, learning rates, augmentation), so a
+    class sees on the chart what ``python -m tlcore lab experiment`` measured.
+    """
     if not plans:
         raise RunError("Choose at least one plan to compare.", code="no_plans")
     group = f"cmp-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
     for plan in plans:
-        store.start(base.with_(plan=plan, top_stages=max(1, int(top_stages))), label=plan, group=group)
+        if lab_recipe is not None:
+            from .lab.experiment import plan_config
+
+            cfg = plan_config(base, plan, lab_recipe.size, lab_recipe)
+        else:
+            cfg = base.with_(plan=plan, top_stages=max(1, int(top_stages)))
+        store.start(cfg, label=plan, group=group)
     return group
 
 

@@ -1,6 +1,7 @@
 """The trainer: config and stop signal in, typed events out. It never prints."""
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import random
@@ -160,6 +161,8 @@ class Trainer:
         self._check_stop()
 
         self.plan = get_plan(cfg.plan, cfg.top_stages)
+        if cfg.body_lr_mult is not None:
+            self.plan = dataclasses.replace(self.plan, backbone_lr_mult=cfg.body_lr_mult)
         weights = cfg.weights if self.plan.pretrained else "none"
 
         def progress(done: int, total: int) -> None:
@@ -425,6 +428,8 @@ class Trainer:
                 frozen_params=self.plan_report.frozen_params,
                 plan_report=self.plan_report.to_json(),
                 feature_cache=train_feats is not None,
+                lr=cfg.lr,
+                body_lr=0.0 if self.head_only else cfg.lr * self.plan.backbone_lr_mult,
             )
         )
         opt, sched = self._make_optimizer(steps)

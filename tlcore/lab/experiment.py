@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -30,24 +31,46 @@ class Recipe:
 
     epochs: int
     batch_size: int
-    lr: float
+    lr: float  # the new output layer's peak learning rate
+    body_lr_mult: float | None = None  # the retrained body's, relative to lr (None: the plan's own)
+
+
+#: Learning rates shared by every plan: a new output layer learns at NEW_LR, a pretrained
+#: layer that a plan retrains at RETRAIN_LR (the plan's "lower learning rate for the
+#: backbone"), and a network trained from scratch at SCRATCH_LR throughout.
+NEW_LR = 1e-2
+RETRAIN_LR = 3e-3
+SCRATCH_LR = 3e-3
 
 
 def recipe(plan: str, size: str) -> Recipe:
-    """Recipes sized so each run is short on a laptop CPU; small data gets more epochs over fewer steps."""
-    if size == "small":
-        return {
-            "head": Recipe(40, 16, 1e-2),
-            "top": Recipe(30, 16, 3e-3),
-            "full": Recipe(30, 16, 3e-3),
-            "scratch": Recipe(30, 16, 3e-3),
-        }[plan]
-    return {
-        "head": Recipe(8, 128, 1e-2),
-        "top": Recipe(6, 128, 3e-3),
-        "full": Recipe(6, 128, 3e-3),
-        "scratch": Recipe(6, 128, 3e-3),
-    }[plan]
+    """Recipes sized so each run is short on a laptop CPU; small data gets more epochs over fewer steps.
+
+    ``top`` and ``full`` differ only in how many layers they retrain: both train their new
+    head at NEW_LR and every retrained pretrained layer at RETRAIN_LR, so that a layer
+    moves as far under one plan as under the other.
+    """
+    epochs, batch = (30, 16) if size == "small" else (6, 128)
+    if plan == "head":
+        return Recipe(epochs + 10 if size == "small" else epochs + 2, batch, NEW_LR)
+    if plan in ("top", "full"):
+        return Recipe(epochs, batch, NEW_LR, RETRAIN_LR / NEW_LR)
+    return Recipe(epochs, batch, SCRATCH_LR)
+
+
+def plan_config(base, plan: str, size: str, rec):
+    """``base`` (a TrainConfig: data, seed, quadrant) set up to train ``plan`` with the lab's recipe.
+
+    ``rec`` is the map's recommendation for the data: its plan trains as recommended (its
+    ``top`` depth, its augmentation); the other plans retrain half of labnet's stages (small
+    data) or the last one (large data) for ``top``, and augment small data unless frozen.
+    The experiment and the app's Compare page both start runs through here.
+    """
+    r = recipe(plan, size)
+    top_stages = rec.top_stages if (plan == "top" and rec.plan == "top") else (2 if size == "small" else 1)
+    augment = rec.augment if plan == rec.plan else (size == "small" and plan != "head")
+    return base.with_(plan=plan, epochs=r.epochs, batch_size=r.batch_size, lr=r.lr, body_lr_mult=r.body_lr_mult,
+                      top_stages=max(1, top_stages), augment=augment)
 
 
 def spearman(x: list[float], y: list[float]) -> float:
@@ -78,7 +101,8 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def run_quadrant(q: int, seeds: list[int], workdir: Path, quiet: bool = False) -> dict:
+def run_seed(q: int, seed: int, workdir: str | Path, quiet: bool = False) -> dict:
+    """One quadrant, one seed: draw the data, measure its similarity, train every plan."""
     from ..config import TrainConfig
     from ..data import open_dataset
     from ..decision import DatasetProfile, recommend
@@ -88,47 +112,52 @@ def run_quadrant(q: int, seeds: list[int], workdir: Path, quiet: bool = False) -
 
     sim_dial, per_class = QUADRANT_SETTINGS[q]
     size = "large" if per_class >= 1000 else "small"
-    acc: dict[str, list[float]] = {p: [] for p in PLANS}
-    secs: dict[str, list[float]] = {p: [] for p in PLANS}
-    measured = []
-    recommended = None
-    for seed in seeds:
-        data = write_imagefolder(workdir / f"q{q}-s{seed}", sim_dial, per_class, seed=1000 * q + seed,
-                                 val_per_class=VAL_PER_CLASS, num_classes=NUM_CLASSES)
-        report = open_dataset(data)
-        sim = measure_similarity(data, model_name="labnet", seed=seed)
-        measured.append(sim.score)
-        rec = recommend(DatasetProfile(report.images_per_class, report.num_classes, sim.score, "measured", 4))
-        recommended = recommended or rec
-        for plan in PLANS:
-            r = recipe(plan, size)
-            top_stages = rec.top_stages if (plan == "top" and rec.plan == "top") else (2 if size == "small" else 1)
-            augment = rec.augment if plan == rec.plan else (size == "small" and plan != "head")
-            cfg = TrainConfig(data=str(data), model="labnet", plan=plan, weights="pretrained", epochs=r.epochs,
-                              batch_size=r.batch_size, lr=r.lr, top_stages=top_stages, augment=augment, seed=seed,
-                              quadrant=q)
-            t0 = time.time()
-            res = train(cfg)
-            secs[plan].append(time.time() - t0)
-            acc[plan].append(res.best_val_accuracy)
-            if not quiet:
-                _log(f"  quadrant {q} seed {seed} {plan:<8} val acc {res.best_val_accuracy:.3f} ({secs[plan][-1]:.0f} s)")
+    data = write_imagefolder(Path(workdir) / f"q{q}-s{seed}", sim_dial, per_class, seed=1000 * q + seed,
+                             val_per_class=VAL_PER_CLASS, num_classes=NUM_CLASSES)
+    report = open_dataset(data)
+    sim = measure_similarity(data, model_name="labnet", seed=seed)
+    rec = recommend(DatasetProfile(report.images_per_class, report.num_classes, sim.score, "measured", 4))
+    base = TrainConfig(data=str(data), model="labnet", weights="pretrained", seed=seed, quadrant=q)
+    acc, secs, epochs = {}, {}, {}
+    for plan in PLANS:
+        t0 = time.time()
+        res = train(plan_config(base, plan, size, rec))
+        secs[plan] = time.time() - t0
+        acc[plan] = res.best_val_accuracy
+        epochs[plan] = res.epochs_completed
+        if not quiet:
+            _log(f"  quadrant {q} seed {seed} {plan:<8} val acc {acc[plan]:.3f} ({secs[plan]:.0f} s)")
+    return {"quadrant": q, "seed": seed, "measured_similarity": sim.score, "map_quadrant": rec.quadrant,
+            "recommended": rec.plan, "accuracy": acc, "seconds": secs, "epochs": epochs}
+
+
+def summarize_quadrant(q: int, units: list[dict]) -> dict:
+    """Mean and spread over seeds of one quadrant's ``run_seed`` results (the map's plan: the first seed's)."""
+    units = sorted(units, key=lambda u: u["seed"])
+    sim_dial, per_class = QUADRANT_SETTINGS[q]
+    acc = {p: [u["accuracy"][p] for u in units] for p in PLANS}
     mean = {p: statistics.fmean(v) for p, v in acc.items()}
     spread = {p: (statistics.stdev(v) if len(v) > 1 else 0.0) for p, v in acc.items()}
     best = max(PLANS, key=lambda p: mean[p])
+    recommended = units[0]["recommended"]
     return {
         "quadrant": q,
         "similarity_dial": sim_dial,
         "per_class": per_class,
-        "measured_similarity": statistics.fmean(measured),
-        "map_quadrant": recommended.quadrant,
-        "recommended": recommended.plan,
+        "measured_similarity": statistics.fmean(u["measured_similarity"] for u in units),
+        "map_quadrant": units[0]["map_quadrant"],
+        "recommended": recommended,
         "best": best,
         "accuracy": mean,
         "spread": spread,
-        "seconds": {p: statistics.fmean(v) for p, v in secs.items()},
-        "recommended_gap": round(100.0 * (mean[best] - mean[recommended.plan]), 2),
+        "seconds": {p: statistics.fmean(u["seconds"][p] for u in units) for p in PLANS},
+        "epochs": {p: units[0]["epochs"][p] for p in PLANS},
+        "recommended_gap": round(100.0 * (mean[best] - mean[recommended]), 2),
     }
+
+
+def run_quadrant(q: int, seeds: list[int], workdir: Path, quiet: bool = False) -> dict:
+    return summarize_quadrant(q, [run_seed(q, seed, workdir, quiet) for seed in seeds])
 
 
 def similarity_curve(seed: int = 0) -> dict:
@@ -144,42 +173,77 @@ def similarity_curve(seed: int = 0) -> dict:
     return {"points": points, "spearman": rho}
 
 
-def run_experiment(quick: bool = True, seeds: int = 0, workdir: str | Path | None = None, quiet: bool = False) -> dict:
-    import os
+#: Module settings a worker process takes from its parent (so that a changed setting, or a
+#: test's smaller world, holds in every job).
+_SETTINGS = ("QUADRANT_SETTINGS", "VAL_PER_CLASS", "NUM_CLASSES", "SIMILARITY_DIALS", "SIMILARITY_PER_CLASS", "recipe")
 
+
+def _init_job(threads: int, settings: dict) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    globals().update(settings)
+
+
+def _job(q: int, seed: int, workdir: str, quiet: bool) -> dict:
+    return similarity_curve() if q == 0 else run_seed(q, seed, workdir, quiet)
+
+
+def default_jobs() -> int:
+    """Parallel runs for the experiment: one per core (each with one thread), at most 4."""
+    return max(1, min(4, (os.cpu_count() or 1)))
+
+
+def run_experiment(quick: bool = True, seeds: int = 0, workdir: str | Path | None = None, quiet: bool = False,
+                   jobs: int = 0) -> dict:
+    """Every plan in every quadrant over seeds, and the similarity curve.
+
+    ``jobs`` > 1 runs that many (quadrant, seed) units at once in worker processes with one
+    thread each: labnet's layers are too small to keep two threads busy, so two one-thread
+    runs finish sooner than two two-thread runs in a row. 0: ``default_jobs()``.
+    """
     # Before torch loads: idle OpenMP threads that spin make every step crawl on a busy machine.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 
     n_seeds = seeds or (2 if quick else 3)
     seed_list = list(range(n_seeds))
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    jobs = jobs or default_jobs()
     t0 = time.time()
     tmp = None
     if workdir is None:
         tmp = tempfile.TemporaryDirectory(prefix="tlcore-lab-")
         workdir = tmp.name
     workdir = Path(workdir)
+    # Longest first (large data, then the curve, then small data), so parallel jobs end together.
+    units = [(q, seed) for q in (1, 2) for seed in seed_list] + [(0, 0)] + [(q, seed) for q in (3, 4) for seed in seed_list]
     try:
-        curve = similarity_curve()
-        if not quiet:
-            _log("similarity score by dial: " + ", ".join(f"{p['dial']:.1f}->{p['score']:.2f}" for p in curve["points"])
-                 + f" (Spearman {curve['spearman']:.2f})")
-        quadrants = []
-        for q in (4, 3, 2, 1):
-            if not quiet:
-                _log(f"quadrant {q}: similarity dial {QUADRANT_SETTINGS[q][0]}, {QUADRANT_SETTINGS[q][1]} images per class")
-            quadrants.append(run_quadrant(q, seed_list, workdir, quiet))
+        if jobs == 1:
+            torch.set_num_threads(max(1, torch.get_num_threads()))
+            results = [_job(q, seed, str(workdir), quiet) for q, seed in units]
+        else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_job,
+                                     initargs=(1, {k: globals()[k] for k in _SETTINGS})) as pool:
+                results = list(pool.map(_job, *zip(*[(q, s, str(workdir), quiet) for q, s in units])))
     finally:
         if tmp is not None:
             tmp.cleanup()
-    quadrants.sort(key=lambda r: r["quadrant"])
+    curve = results[units.index((0, 0))]
+    if not quiet:
+        _log("similarity score by dial: " + ", ".join(f"{p['dial']:.1f}->{p['score']:.2f}" for p in curve["points"])
+             + f" (Spearman {curve['spearman']:.2f})")
+    quadrants = [summarize_quadrant(q, [r for (uq, _), r in zip(units, results) if uq == q]) for q in (1, 2, 3, 4)]
     return {
         "quadrants": quadrants,
         "similarity_spearman": curve["spearman"],
         "similarity_points": curve["points"],
         "seeds": n_seeds,
         "quick": quick,
+        "jobs": jobs,
         "seconds": round(time.time() - t0, 1),
     }
 
@@ -201,8 +265,9 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def main_experiment(quick: bool = False, as_json: bool = False, seeds: int = 0, workdir: str | None = None) -> int:
-    result = run_experiment(quick=quick, seeds=seeds, workdir=workdir, quiet=False)
+def main_experiment(quick: bool = False, as_json: bool = False, seeds: int = 0, workdir: str | None = None,
+                    jobs: int = 0) -> int:
+    result = run_experiment(quick=quick, seeds=seeds, workdir=workdir, quiet=False, jobs=jobs)
     if as_json:
         print(json.dumps(result))
     else:

@@ -31,9 +31,11 @@ Two dials:
     background's. At s=0 this is the only cue: the shape is a *texture-defined*
     (second-order) region, which labnet's colour-edge detectors do not see and a
     linear read-out of its frozen features cannot separate; new features are needed.
-  - *spatial frequency* (``texture_period`` from 5 px at s=1 to 3 px at s=0): the
+  - *spatial frequency* (``texture_period`` from 5 px at s=1 to 4 px at s=0): the
     world at s=0 is dominated by fine, high-frequency structure; the source world has
-    almost none.
+    almost none. (Not finer: a 3 px grating is so close to the 2 px limit of a 32 px
+    image that only a retrained full-resolution first layer resolves it, which makes
+    the s=0 world a test of that one layer rather than of the later ones.)
   - *colour statistics* (``saturation`` = 0.1 + 0.9 s, ``gradient`` = s): the source
     world is colourful with smooth gradients; at s=0 it is nearly grey and flat.
   - *noise* (``noise`` from 0.03 at s=1 to 0.08 at s=0): more pixel noise.
@@ -59,6 +61,9 @@ import numpy as np
 from ..errors import ConfigError
 
 SIZE = 32
+#: Raise when the rendering changes in a way ``world_fingerprint`` cannot see (the drawing code):
+#: cached lab datasets are kept per fingerprint, so none of an older world is served again.
+WORLD_VERSION = 2
 _SS = 2  # supersampling factor of the figure mask (anti-aliased outlines)
 
 # ---------------------------------------------------------------------------
@@ -230,15 +235,15 @@ _STREAM_SOURCE, _STREAM_TARGET, _STREAM_VAL = 0, 1, 2
 #: The similarity schedule: knots of s and the cue strengths there; between knots
 #: the values are interpolated linearly (so images change continuously with s).
 #: The knots were calibrated against the shipped labnet weights so that its
-#: similarity score T (``tlcore.similarity``) rises steadily with s (about 0.1,
-#: 0.2, 0.45, 0.6, 0.85, 0.97 at s = 0, 0.2, ..., 1) instead of jumping near s = 1:
+#: similarity score T (``tlcore.similarity``) rises steadily with s (about 0.16,
+#: 0.26, 0.45, 0.73, 0.93, 0.96 at s = 0, 0.2, ..., 1) instead of jumping near s = 1:
 #: labnet's colour-edge features are very sensitive to even a faint grating, so
-#: the grating appears as soon as s < 1 but stays faint (<= 0.04) down to s = 0.2
+#: the grating appears as soon as s < 1 but stays faint (<= 0.02) down to s = 0.2
 #: while the colour edge fades; below s = 0.2 the grating takes over. (Re-pretrain
 #: labnet differently and the T curve moves; the world itself does not change.)
 S_KNOTS: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-EDGE_KNOTS: tuple[float, ...] = (0.0, 0.45, 0.6, 0.78, 0.95, 1.0)
-TEXTURE_KNOTS: tuple[float, ...] = (0.45, 0.04, 0.035, 0.035, 0.03, 0.0)
+EDGE_KNOTS: tuple[float, ...] = (0.0, 0.45, 0.5, 0.72, 0.95, 1.0)
+TEXTURE_KNOTS: tuple[float, ...] = (0.45, 0.02, 0.02, 0.02, 0.015, 0.0)
 
 
 @dataclass(frozen=True)
@@ -261,11 +266,25 @@ def world_params(similarity: float) -> WorldParams:
         similarity=s,
         edge_contrast=float(np.interp(s, S_KNOTS, EDGE_KNOTS)),
         texture_amp=float(np.interp(s, S_KNOTS, TEXTURE_KNOTS)),
-        texture_period=3.0 + 2.0 * s,
+        texture_period=4.0 + 1.0 * s,
         saturation=0.1 + 0.9 * s,
         gradient=s,
         noise=0.03 + 0.05 * (1 - s),
     )
+
+
+def world_fingerprint() -> str:
+    """A short hash of everything that decides how a world is drawn: version, shapes, geometry, dials."""
+    import hashlib
+
+    parts = {
+        "version": WORLD_VERSION,
+        "size": SIZE,
+        "shapes": [SOURCE_SHAPES, TARGET_SHAPES],
+        "geometry": [SCALE_RANGE, SHIFT, DISTRACTORS, DISTRACTOR_RADIUS],
+        "dials": [asdict(world_params(s / 20)) for s in range(21)],
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:10]
 
 
 def _check_similarity(similarity: float) -> float:
@@ -490,6 +509,7 @@ def write_imagefolder(
         "classes": names,
         "image_size": SIZE,
         "world": asdict(world_params(similarity)),
+        "world_fingerprint": world_fingerprint(),
     }
     tmp = out / ".lab.json.tmp"
     tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
