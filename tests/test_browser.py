@@ -104,14 +104,25 @@ def _points(page) -> int:
     )
 
 
-def _wait_points(page, at_least: int, timeout: float) -> int:
+def _wait_points(page, at_least: int, timeout: float, runs_dir=None) -> int:
     deadline = time.time() + timeout
     while time.time() < deadline:
         n = _points(page)
         if n >= at_least:
             return n
         page.wait_for_timeout(300)
-    raise AssertionError(f"the curve did not reach {at_least} points in {timeout:.0f} s (has {_points(page)})")
+    # Say why: what the page shows, and what the run's own files say.
+    _shot(page, "failed_wait_points")
+    text = page.locator("[data-testid='stMain']").inner_text()[-1500:]
+    runs = ""
+    if runs_dir is not None:
+        from tlcore.runs import RunStore
+
+        for info in RunStore(runs_dir).list():
+            log = Path(info.run_dir) / "log.txt"
+            runs += f"\nrun {info.run_id}: {info.status} {info.message!r}\n" + (log.read_text()[-800:] if log.exists() else "")
+    raise AssertionError(f"the curve did not reach {at_least} points in {timeout:.0f} s (has {_points(page)})\n"
+                         f"page:\n{text}{runs}")
 
 
 def _shot(page, name: str) -> None:
@@ -191,9 +202,9 @@ def test_click_from_data_to_a_live_run_reload_and_stop(server, playwright_api):
         page.get_by_role("button", name="Start training").click()
         page.wait_for_url("**run=*", timeout=30_000)
         run_id = page.url.split("run=")[1].split("&")[0]
-        first = _wait_points(page, 1, 120)
+        first = _wait_points(page, 1, 120, runs_dir)
         mark("first epoch")
-        grown = _wait_points(page, first + 2, 120)
+        grown = _wait_points(page, first + 2, 120, runs_dir)
         mark("two more epochs")
         assert grown >= first + 2
         expect(page.get_by_text("images/s")).to_be_visible()  # the progress bar with speed and ETA
