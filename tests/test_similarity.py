@@ -80,6 +80,16 @@ def test_similar_target_scores_higher_than_different_target():
     assert r1.verdict == "similar" and r0.verdict == "different"
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("dial, verdict", [(0.2, "different"), (0.8, "similar")])
+def test_lab_targets_fall_on_the_right_side_of_the_boundary(dial, verdict):
+    """s >= 0.8 measures "similar" and s <= 0.2 "different", on other seeds than the calibration's."""
+    for seed in (11, 12):
+        r = sim.similarity_from_arrays(*world.make_target(dial, 100, seed=seed)[:2], seed=seed)
+        assert r.verdict == verdict, (dial, seed, r.score)
+        assert abs(r.score - sim.SIMILAR_THRESHOLD) > 2 * r.stderr, (dial, seed, r.score, r.stderr)
+
+
 def test_result_is_within_bounds_and_serializable():
     import json
 
