@@ -286,6 +286,23 @@ def test_compare_queues_runs_and_gives_a_verdict(app_env):
     assert len(table) == 2 and "Best accuracy" in table.columns
 
 
+def test_compare_on_lab_data_uses_the_lab_recipe_per_plan(app_env):
+    from tlcore.lab import experiment as ex
+
+    at = new_app("ko", page="pages/4_Compare.py")
+    assert at.toggle(key="cmp_lab_recipe").value is True
+    at.multiselect(key="cmp_plans").set_value(["head", "full"]).run()
+    at.button(key="compare_start").click().run()
+    assert_clean(at)
+    group = at.query_params["group"]
+    runs = {r.plan: r for r in RunStore(app_env).list() if r.group == group}
+    assert set(runs) == {"head", "full"}
+    for plan, info in runs.items():
+        cfg = service.read_json(Path(info.run_dir) / "config.json", {})
+        r = ex.recipe(plan, "small")
+        assert (cfg["epochs"], cfg["batch_size"], cfg["lr"], cfg["body_lr_mult"]) == (r.epochs, r.batch_size, r.lr, r.body_lr_mult)
+
+
 def test_translated_sidebar_links_when_streamlit_nav_is_off(app_env):
     from streamlit import config
 
