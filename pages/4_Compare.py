@@ -71,6 +71,9 @@ with ui.errors():
         t("compare_lab_recipe", L), help=t("compare_lab_recipe_help", L), **ui.keep("cmp_lab_recipe", True))
     epochs = c2.number_input(t("epochs_label", L), min_value=1, max_value=100, step=1, disabled=lab_recipe,
                              **ui.keep("cmp_epochs", service.DEFAULT_EPOCHS))
+    if lab_recipe:
+        st.caption(t("compare_lab_recipe_epochs", L, epochs=", ".join(
+            f"{plan_name(p, L)} {n}" for p, n in service.lab_recipe_epochs(plans, rec).items())))
     if st.button(t("compare_start", L), key="compare_start", type="primary", disabled=not plans):
         start(ds, model, plans, epochs, rec, lab_recipe)
     group = st.session_state.get("compare_group") if st.query_params.get("group") else None

@@ -292,6 +292,10 @@ def test_compare_on_lab_data_uses_the_lab_recipe_per_plan(app_env):
     at = new_app("ko", page="pages/4_Compare.py")
     assert at.toggle(key="cmp_lab_recipe").value is True
     at.multiselect(key="cmp_plans").set_value(["head", "full"]).run()
+    from tlcore.i18n import plan_name, t
+
+    caption = t("compare_lab_recipe_epochs", "ko", epochs=f"{plan_name('head', 'ko')} 40, {plan_name('full', 'ko')} 30")
+    assert caption in shown(at), "the caption says how many epochs each plan trains"
     at.button(key="compare_start").click().run()
     assert_clean(at)
     group = at.query_params["group"]

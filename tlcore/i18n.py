@@ -260,6 +260,7 @@ TEXT: dict[str, dict[str, str]] = {
         "compare_model": "backbone {model} · the map says quadrant {q}: {plan}",
         "compare_plans": "Plans",
         "compare_lab_recipe": "Use the lab experiment's recipe for each plan",
+        "compare_lab_recipe_epochs": "Epochs per plan: {epochs}. More images per class make each epoch longer.",
         "compare_lab_recipe_help": "Each plan trains as in `python -m tlcore lab experiment`: its own epochs, batch "
                                    "size and learning rates (a new output layer at 0.01, retrained pretrained layers "
                                    "at 0.003), with augmentation on small data. The chart then shows what the "
@@ -559,6 +560,7 @@ TEXT: dict[str, dict[str, str]] = {
         "compare_model": "백본 {model} · 지도의 답은 사분면 {q}: {plan}",
         "compare_plans": "계획",
         "compare_lab_recipe": "계획마다 실험실 실험의 학습 설정 사용",
+        "compare_lab_recipe_epochs": "계획별 에포크 수: {epochs}. 클래스당 이미지가 많을수록 에포크마다 시간이 더 걸립니다.",
         "compare_lab_recipe_help": "각 계획을 `python -m tlcore lab experiment`와 똑같이 학습합니다: 계획별 에포크 수, "
                                    "배치 크기, 학습률(새 출력층 0.01, 다시 학습하는 사전학습 층 0.003), 작은 데이터에는 "
                                    "데이터 증강. 그래서 차트가 실험의 측정 결과를 그대로 보여 줍니다. 끄면 에포크 수를 "

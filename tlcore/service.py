@@ -282,6 +282,13 @@ def lab_recipe_applies(path: str | Path, model: str) -> bool:
     return model == "labnet" and lab_info(path) is not None
 
 
+def lab_recipe_epochs(plans: list[str], rec: Recommendation) -> dict[str, int]:
+    """Epochs each plan trains for under the lab recipe, for data of the recommendation's size."""
+    from .lab.experiment import recipe
+
+    return {plan: recipe(plan, rec.size).epochs for plan in plans}
+
+
 def start_compare(store: RunStore, base: TrainConfig, plans: list[str], top_stages: int = 1,
                   lab_recipe: Recommendation | None = None) -> str:
     """Queue one run per plan on the same data and backbone; returns the group id.

@@ -191,7 +191,8 @@ def _job(q: int, seed: int, workdir: str, quiet: bool) -> dict:
 
 def default_jobs() -> int:
     """Parallel runs for the experiment: one per core (each with one thread), at most 4."""
-    return max(1, min(4, (os.cpu_count() or 1)))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(4, cores))
 
 
 def run_experiment(quick: bool = True, seeds: int = 0, workdir: str | Path | None = None, quiet: bool = False,
