@@ -1,12 +1,11 @@
 """The trainer: config and stop signal in, typed events out. It never prints."""
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -162,7 +161,7 @@ class Trainer:
 
         self.plan = get_plan(cfg.plan, cfg.top_stages)
         if cfg.body_lr_mult is not None:
-            self.plan = dataclasses.replace(self.plan, backbone_lr_mult=cfg.body_lr_mult)
+            self.plan = replace(self.plan, backbone_lr_mult=cfg.body_lr_mult)
         weights = cfg.weights if self.plan.pretrained else "none"
 
         def progress(done: int, total: int) -> None:

@@ -156,10 +156,6 @@ def summarize_quadrant(q: int, units: list[dict]) -> dict:
     }
 
 
-def run_quadrant(q: int, seeds: list[int], workdir: Path, quiet: bool = False) -> dict:
-    return summarize_quadrant(q, [run_seed(q, seed, workdir, quiet) for seed in seeds])
-
-
 def similarity_curve(seed: int = 0) -> dict:
     from ..similarity import similarity_from_arrays
     from .world import make_target

@@ -456,21 +456,25 @@ def target_classes(num_classes: int = 6) -> list[str]:
 
 
 def make_target(
-    similarity: float, per_class: int, seed: int, num_classes: int = 6
+    similarity: float, per_class: int, seed: int, num_classes: int = 6, split: str = "train"
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """A target task: uint8 (N, 32, 32, 3), int64 labels and the class names."""
+    """A target task: uint8 (N, 32, 32, 3), int64 labels and the class names.
+
+    ``split="val"`` draws from a separate seed stream (never overlaps the training images).
+    """
+    streams = {"train": _STREAM_TARGET, "val": _STREAM_VAL}
+    if split not in streams:
+        raise ConfigError(f"split must be 'train' or 'val', not {split!r}.")
     names = target_classes(num_classes)
-    x, y = _generate(tuple(names), similarity, per_class, seed, _STREAM_TARGET)
+    x, y = _generate(tuple(names), similarity, per_class, seed, streams[split])
     return x, y, names
 
 
 def make_target_val(
     similarity: float, per_class: int, seed: int, num_classes: int = 6
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Like ``make_target`` but from a separate seed stream (never overlaps the training images)."""
-    names = target_classes(num_classes)
-    x, y = _generate(tuple(names), similarity, per_class, seed, _STREAM_VAL)
-    return x, y, names
+    """``make_target(..., split="val")``."""
+    return make_target(similarity, per_class, seed, num_classes, split="val")
 
 
 def write_imagefolder(
