@@ -93,6 +93,24 @@ def test_a_stale_status_with_a_reused_pid_is_not_alive(tiny_dataset, runs_dir):
     assert store.get(run_id).status == "failed"
 
 
+def test_a_worker_between_fork_and_exec_is_alive_and_a_reused_pid_is_not(tiny_dataset, runs_dir):
+    """Just after launch the worker's command line is still the app's; its start time already is its own."""
+    from tlcore.runs import process_start_time
+
+    store = RunStore(runs_dir)
+    run_id = store.create(_cfg(tiny_dataset))
+    status_path = runs_dir / run_id / "status.json"
+    st = json.loads(status_path.read_text())
+    me = process_start_time(os.getpid())
+    assert me is not None
+    st.update(status="running", pid=os.getpid(), pid_start=me)  # this process: no run id on its command line
+    status_path.write_text(json.dumps(st))
+    assert store.get(run_id).status == "running", "a launched worker is not declared dead before its exec"
+    st.update(pid_start=me - 1)  # the same pid, started at another time: reused
+    status_path.write_text(json.dumps(st))
+    assert store.get(run_id).status == "failed"
+
+
 def test_full_disk_during_run_keeps_previous_checkpoint(tiny_dataset, runs_dir, monkeypatch):
     """A checkpoint write that fails (disk full) fails the run clearly; the last good best.pt stays."""
     from tlcore import train as train_mod

@@ -72,8 +72,27 @@ def read_json(path: Path, default=None):
         return default
 
 
-def pid_alive(pid: int | None, run_id: str | None = None) -> bool:
-    """Is ``pid`` a live (non-zombie) process, and (on Linux) the worker of ``run_id``?"""
+def process_start_time(pid: int | None) -> int | None:
+    """When ``pid`` started, in clock ticks since boot (Linux ``/proc``), or None where unknown.
+
+    It stays the same across exec, so a worker's start time is known from the moment it is
+    launched; a pid reused by another process has another one.
+    """
+    if not pid:
+        return None
+    try:
+        return int((Path(f"/proc/{pid}") / "stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def pid_alive(pid: int | None, run_id: str | None = None, started: int | None = None) -> bool:
+    """Is ``pid`` a live (non-zombie) process, and (on Linux) the worker of ``run_id``?
+
+    With ``started`` (its ``process_start_time`` when launched) a reused pid is told by its
+    start time. Without it, by the command line, which names the run only after exec: a
+    worker just launched, between fork and exec, would look like another process.
+    """
     if not pid:
         return False
     try:
@@ -88,6 +107,8 @@ def pid_alive(pid: int | None, run_id: str | None = None) -> bool:
             stat = (proc / "stat").read_text()
             if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
                 return False
+            if started is not None:
+                return process_start_time(pid) == started  # else the pid was reused
             if run_id is not None and run_id not in (proc / "cmdline").read_bytes().decode(errors="replace"):
                 return False  # the pid was reused by another process
         except OSError:
@@ -109,6 +130,7 @@ class RunInfo:
     started: float | None = None
     ended: float | None = None
     pid: int | None = None
+    pid_start: int | None = None  # the worker's process_start_time
     message: str = ""
     error_code: str = ""
     label: str = ""
@@ -221,7 +243,7 @@ class RunStore:
         self._children[run_id] = proc
         status = read_json(d / "status.json", {}) or {}
         if status.get("pid") is None:
-            status["pid"] = proc.pid
+            status.update(pid=proc.pid, pid_start=process_start_time(proc.pid))
             write_json_atomic(d / "status.json", status)
         return run_id
 
@@ -255,6 +277,7 @@ class RunStore:
             started=st.get("started"),
             ended=st.get("ended"),
             pid=st.get("pid"),
+            pid_start=st.get("pid_start"),
             message=st.get("message", ""),
             error_code=st.get("error_code", ""),
             label=meta.get("label", ""),
@@ -266,7 +289,7 @@ class RunStore:
         return info
 
     def _check_liveness(self, d: Path, info: RunInfo, st: dict) -> None:
-        alive = pid_alive(info.pid, info.run_id)
+        alive = pid_alive(info.pid, info.run_id, info.pid_start)
         if info.pid is None and time.time() - info.created < SPAWN_TIMEOUT_S:
             alive = True
         stop_req = read_json(d / "stop", None)
@@ -332,7 +355,7 @@ class RunStore:
         if not info.active:
             return info
         write_json_atomic(d / "stop", {"time": time.time()})
-        if info.pid and pid_alive(info.pid, run_id):
+        if info.pid and pid_alive(info.pid, run_id, info.pid_start):
             try:
                 os.kill(info.pid, signal.SIGTERM)
             except OSError:

@@ -9,7 +9,7 @@ import time
 import traceback
 from pathlib import Path
 
-from .runs import RUN_ID_RE, read_json, write_json_atomic
+from .runs import RUN_ID_RE, process_start_time, read_json, write_json_atomic
 
 
 class RunRecorder:
@@ -62,7 +62,7 @@ def _acquire_slot(runs_dir: Path, run_id: str, device_key: str, max_concurrent: 
             meta = read_json(d / "meta.json", None)
             if not st or not meta or st.get("status") != "queued":
                 continue
-            if float(meta.get("created", 0)) < created and pid_alive(st.get("pid"), d.name):
+            if float(meta.get("created", 0)) < created and pid_alive(st.get("pid"), d.name, st.get("pid_start")):
                 ahead += 1
         if ahead < max_concurrent:
             for i in range(max_concurrent):
@@ -89,7 +89,7 @@ def run_worker(run_dir: str | Path) -> int:
         return stop_flag.is_set()
 
     rec = RunRecorder(run_dir)
-    rec.set_status(pid=os.getpid(), status="queued")
+    rec.set_status(pid=os.getpid(), pid_start=process_start_time(os.getpid()), status="queued")
     meta = read_json(run_dir / "meta.json", {}) or {}
     try:
         from .config import TrainConfig
