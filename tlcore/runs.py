@@ -25,6 +25,8 @@ from pathlib import Path
 
 from .config import TrainConfig
 from .errors import RunError
+from .fsutil import read_json, write_json_atomic
+from .paths import runs_dir as default_runs_dir
 
 ACTIVE_STATES = ("queued", "running")
 FINAL_STATES = ("completed", "stopped", "failed")
@@ -34,10 +36,6 @@ RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,95}$")
 STOP_GRACE_S = 5.0
 #: A run whose worker never reported a pid is treated as dead after this long.
 SPAWN_TIMEOUT_S = 60.0
-
-
-def default_runs_dir() -> Path:
-    return Path(os.environ.get("TLCORE_RUNS_DIR") or "runs")
 
 
 def max_concurrent_default() -> int:
@@ -51,25 +49,6 @@ def validate_run_id(run_id: str) -> str:
     if not isinstance(run_id, str) or not RUN_ID_RE.match(run_id):
         raise RunError(f"Invalid run id {run_id!r}.", "Run ids contain only letters, digits, '-' and '_'.", code="bad_run_id")
     return run_id
-
-
-def write_json_atomic(path: Path, obj) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, ensure_ascii=False, indent=1)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def read_json(path: Path, default=None):
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except (OSError, ValueError):
-        return default
 
 
 def process_start_time(pid: int | None) -> int | None:

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from .decision import DatasetProfile, Recommendation, plan_for_quadrant, recommend
 from .errors import DataError, ModelError, RunError
-from .runs import read_json
+from .fsutil import read_json
+from .paths import cache_dir, data_roots
 
 if TYPE_CHECKING:  # torch-heavy modules are imported where they are used: the app's first page stays fast
     from .config import TrainConfig
@@ -51,19 +52,6 @@ UPLOAD_NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
 
 # ---------------------------------------------------------------------------
 # Places
-
-
-def cache_dir() -> Path:
-    """Where lab datasets and uploads are kept (TLCORE_CACHE_DIR, default ./.tlcore-cache)."""
-    path = Path(os.environ.get("TLCORE_CACHE_DIR") or ".tlcore-cache")
-    path.mkdir(parents=True, exist_ok=True)
-    return path.resolve()
-
-
-def data_roots() -> list[Path]:
-    """Folders whose subfolders may be opened as datasets (TLCORE_DATA_ROOTS, os.pathsep-separated; default ./data)."""
-    raw = os.environ.get("TLCORE_DATA_ROOTS") or "data"
-    return [Path(p).expanduser().resolve() for p in raw.split(os.pathsep) if p.strip()]
 
 
 def _root_folders() -> dict[str, Path]:

@@ -17,6 +17,7 @@ from torch import nn
 from . import events as ev
 from .config import TrainConfig
 from .errors import Cancelled, TLError, TrainingError
+from .fsutil import atomic_write
 from .models import GroupedNet, build_model, get_spec
 from .optim import AdamW, WarmupCosine
 from .plans import apply_plan, get_plan, param_groups
@@ -65,17 +66,9 @@ class TrainResult:
 def save_checkpoint_atomic(obj: dict, path: Path) -> None:
     """Write then rename: a half-written file never replaces a good checkpoint."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        torch.save(obj, tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        atomic_write(path, lambda tmp: torch.save(obj, tmp), fsync=True)
     except OSError as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
         raise TrainingError(
             f"Could not write the checkpoint {path.name}: {exc.strerror or exc}.",
             "Free disk space or choose a writable runs directory (--runs-dir or TLCORE_RUNS_DIR); the previous checkpoint is kept.",

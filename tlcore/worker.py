@@ -9,7 +9,8 @@ import time
 import traceback
 from pathlib import Path
 
-from .runs import RUN_ID_RE, process_start_time, read_json, write_json_atomic
+from .fsutil import read_json, write_json_atomic
+from .runs import RUN_ID_RE, process_start_time
 
 
 class RunRecorder:

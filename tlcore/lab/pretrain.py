@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import platform
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable
@@ -20,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..fsutil import atomic_write, write_text_atomic
 from . import labnet, world
 
 ProgressFn = Callable[[float, str], None]
@@ -68,21 +67,6 @@ def accuracy(net: nn.Module, images_uint8_nhwc: np.ndarray, labels: np.ndarray, 
         logits = net(to_tensor(images_uint8_nhwc[i : i + batch]))
         correct += int((logits.argmax(1).numpy() == labels[i : i + batch]).sum())
     return correct / max(1, len(labels))
-
-
-def _atomic_write_bytes(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the result is a normal file
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def pretrain(
@@ -135,7 +119,7 @@ def pretrain(
             report((epoch + (b + 1) / steps_per_epoch) / epochs * 0.95, f"epoch {epoch + 1}/{epochs}")
         report((epoch + 1) / epochs * 0.95, f"epoch {epoch + 1}/{epochs}: loss {loss_sum / total:.3f}, train acc {correct / total:.3f}")
     state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-    _atomic_write_bytes(out, lambda tmp: torch.save(state, tmp))
+    atomic_write(out, lambda tmp: torch.save(state, tmp))
     report(0.97, "measuring the source accuracy on a fresh sample")
     eval_per_class, eval_seed = 100, 12345
     source_acc = evaluate_source(eval_per_class, eval_seed, weights=out)
@@ -172,7 +156,7 @@ def pretrain(
     }
     record_path = out.with_suffix(".json")
     text = json.dumps(record, indent=2) + "\n"
-    _atomic_write_bytes(record_path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    write_text_atomic(record_path, text)
     report(1.0, f"done: source accuracy {source_acc:.3f}")
     return record
 
