@@ -1,0 +1,1 @@
+"""UI text modules: each holds EN and KO dicts with the same keys."""
