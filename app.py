@@ -1,31 +1,17 @@
-"""Home: transfer learning, frozen versus retrained layers, the four quadrants, and where to start."""
+"""Transfer Learning Decision Map: the Streamlit entry point (``streamlit run app.py``).
+
+It sets up what every page shares once (session defaults, language, page config, the
+sidebar) and hands over to the chosen page with ``st.navigation``. The page scripts live in
+``views/``: a folder named ``pages/`` would switch on Streamlit's older multipage mode
+before ``st.navigation`` runs (the first request of a server, and every AppTest run).
+"""
 import streamlit as st
 
-import app_common as ui
-from tlcore import viz
+import ui
 from tlcore.i18n import t
 
-L = ui.page("page_home")
-with ui.errors():
-    st.title(t("home_title", L))
-    st.markdown(t("home_intro", L))
-    c1, c2 = st.columns(2)
-    with c1:
-        st.subheader(t("home_tl_title", L))
-        st.markdown(t("home_tl_body", L))
-        st.subheader(t("home_ft_title", L))
-        st.markdown(t("home_ft_body", L))
-    with c2:
-        st.subheader(t("home_frozen_title", L))
-        st.markdown(t("home_frozen_body", L))
-    st.subheader(t("home_map_title", L))
-    st.markdown(t("home_map_body", L))
-    st.plotly_chart(viz.decision_map(L, height=420), config={"displayModeBar": False}, key="home_map")
-    cols = st.columns(4)
-    for q, col in zip((1, 2, 3, 4), cols):
-        with col:
-            st.markdown(f"**{t(f'q{q}_title', L)}**")
-            st.markdown(t(f"q{q}_body", L))
-    st.subheader(t("home_start_title", L))
-    st.markdown(t("home_start_body", L))
-    ui.next_button("data", "home_start", key="home_start")
+L = ui.setup()
+pages = {key: st.Page(path, title=t(f"page_{key}", L), default=(key == "home")) for key, path in ui.PAGES.items()}
+current = st.navigation(list(pages.values()), position="hidden")
+ui.sidebar(pages)
+current.run()

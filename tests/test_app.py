@@ -15,8 +15,8 @@ from tlcore import service
 from tlcore.runs import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["pages/1_Data.py", "pages/2_Decision_map.py", "pages/3_Train.py", "pages/4_Compare.py",
-         "pages/5_Predict.py", "pages/6_Runs.py"]
+PAGES = ["views/0_Home.py", "views/1_Data.py", "views/2_Decision_map.py", "views/3_Train.py", "views/4_Compare.py",
+         "views/5_Predict.py", "views/6_Runs.py"]
 
 
 @pytest.fixture(scope="session")
@@ -32,8 +32,8 @@ def app_env(tmp_path, lab_cache, monkeypatch):
     monkeypatch.setenv("TLCORE_RUNS_DIR", str(runs))
     monkeypatch.setenv("TLCORE_CACHE_DIR", str(lab_cache))
     monkeypatch.setenv("TLCORE_DATA_ROOTS", str(tmp_path / "roots"))
-    monkeypatch.setattr(service, "LAB_DEFAULT_PER_CLASS", 10)
-    monkeypatch.setattr(service, "LAB_VAL_PER_CLASS", 10)
+    monkeypatch.setattr(service.defaults, "LAB_DEFAULT_PER_CLASS", 10)
+    monkeypatch.setattr(service.defaults, "LAB_VAL_PER_CLASS", 10)
     st.cache_resource.clear()
     st.cache_data.clear()
     yield runs
@@ -83,7 +83,7 @@ def wait_until(at: AppTest, pred, timeout: float = 120.0, every: float = 0.5) ->
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
-@pytest.mark.parametrize("page", [None] + PAGES)
+@pytest.mark.parametrize("page", [None] + PAGES[1:])
 def test_every_page_renders(app_env, page, lang):
     at = new_app(lang, page)
     assert_clean(at)
@@ -99,7 +99,7 @@ def test_language_switch_holds_across_pages(app_env):
     at = new_app("en")
     at.sidebar.selectbox(key="lang_pick").set_value("ko").run()
     assert at.query_params["lang"] == "ko"
-    at.switch_page("pages/3_Train.py").run()
+    at.switch_page("views/3_Train.py").run()
     assert at.title[0].value == "3 · 학습"
     assert at.query_params["lang"] == "ko"
 
@@ -114,7 +114,7 @@ def test_home_start_goes_to_data(app_env):
 
 
 def test_data_lab_dials_and_summary(app_env):
-    at = new_app(page="pages/1_Data.py")
+    at = new_app(page="views/1_Data.py")
     at.slider(key="lab_similarity").set_value(0.8).run()
     assert_clean(at)
     ds = at.session_state["dataset"]
@@ -132,7 +132,7 @@ def test_data_upload_zip_shows_skipped_and_warnings(app_env, tmp_path):
         for p in sorted(folder.rglob("*")):
             if p.is_file():
                 zf.write(p, p.relative_to(folder.parent).as_posix())
-    at = new_app(page="pages/1_Data.py")
+    at = new_app(page="views/1_Data.py")
     at.radio(key="data_source").set_value("upload").run()
     at.file_uploader(key="upload_zip").set_value(("mine.zip", buf.getvalue(), "application/zip")).run()
     assert_clean(at)
@@ -143,7 +143,7 @@ def test_data_upload_zip_shows_skipped_and_warnings(app_env, tmp_path):
 
 
 def test_data_bad_upload_shows_message_not_traceback(app_env):
-    at = new_app(page="pages/1_Data.py")
+    at = new_app(page="views/1_Data.py")
     at.radio(key="data_source").set_value("upload").run()
     at.file_uploader(key="upload_zip").set_value(("broken.zip", b"this is not a zip", "application/zip")).run()
     assert not at.exception
@@ -152,7 +152,7 @@ def test_data_bad_upload_shows_message_not_traceback(app_env):
 
 def test_data_folder_only_inside_roots(app_env, tmp_path):
     make_image_folder(tmp_path / "roots" / "flowers", classes=3, per_class=4)
-    at = new_app(page="pages/1_Data.py")
+    at = new_app(page="views/1_Data.py")
     at.radio(key="data_source").set_value("folder").run()
     assert_clean(at)
     assert at.selectbox(key="root_folder").options == ["roots/flowers"]
@@ -160,7 +160,7 @@ def test_data_folder_only_inside_roots(app_env, tmp_path):
 
 
 def test_decision_map_recommends_and_what_if(app_env):
-    at = new_app(page="pages/2_Decision_map.py")
+    at = new_app(page="views/2_Decision_map.py")
     assert_clean(at)
     # lab similarity 0.3 -> "somewhat different"; 20 images per class -> quadrant 3
     assert at.radio(key="sim_choice").value == "somewhat_different"
@@ -184,7 +184,7 @@ def test_decision_map_recommends_and_what_if(app_env):
 
 @pytest.mark.slow
 def test_measure_similarity_button(app_env):
-    at = new_app(page="pages/2_Decision_map.py")
+    at = new_app(page="views/2_Decision_map.py")
     at.button(key="measure").click().run()
     assert_clean(at)
     assert at.session_state["measured"]["score"] >= 0.0
@@ -192,13 +192,13 @@ def test_measure_similarity_button(app_env):
 
 
 def test_bad_run_id_in_url_is_a_friendly_error(app_env):
-    at = new_app(page="pages/3_Train.py", query={"run": "../../etc"})
+    at = new_app(page="views/3_Train.py", query={"run": "../../etc"})
     assert not at.exception
     assert "Invalid run id" in at.error[0].value
 
 
 def test_unknown_run_id_in_url(app_env):
-    at = new_app(page="pages/3_Train.py", query={"run": "20200101-000000-head-abcdef"})
+    at = new_app(page="views/3_Train.py", query={"run": "20200101-000000-head-abcdef"})
     assert not at.exception
     assert "No run" in at.error[0].value
 
@@ -226,7 +226,7 @@ def test_whole_flow_data_map_train_predict_runs(app_env):
     assert len(at.get("plotly_chart")) >= 3  # curves, per-class accuracy, confusion matrix
 
     # Reconnect: a new session (a reload or a second tab) with the run id in the URL.
-    again = new_app(page="pages/3_Train.py", query={"run": run_id})
+    again = new_app(page="views/3_Train.py", query={"run": run_id})
     assert_clean(again)
     assert run_id in shown(again) and again.success
     assert again.session_state["dataset"]["path"] == at.session_state["dataset"]["path"], "the run's own data"
@@ -252,7 +252,7 @@ def test_whole_flow_data_map_train_predict_runs(app_env):
 @pytest.mark.slow
 def test_stop_ends_a_live_run(app_env, monkeypatch):
     monkeypatch.setenv("TLCORE_FAULT", "sleep0.2")  # slow batches: the run is mid-epoch when stopped
-    at = new_app(page="pages/3_Train.py")
+    at = new_app(page="views/3_Train.py")
     at.selectbox(key="plan").set_value("top").run()
     at.number_input(key="epochs").set_value(50).run()
     at.button(key="start_run").click().run()
@@ -268,7 +268,7 @@ def test_stop_ends_a_live_run(app_env, monkeypatch):
 
 @pytest.mark.slow
 def test_compare_queues_runs_and_gives_a_verdict(app_env):
-    at = new_app(page="pages/4_Compare.py")
+    at = new_app(page="views/4_Compare.py")
     at.multiselect(key="cmp_plans").set_value(["top", "scratch"]).run()
     assert at.number_input(key="cmp_epochs").disabled, "lab data: the lab recipe is on and sets the epochs"
     at.toggle(key="cmp_lab_recipe").set_value(False).run()
@@ -287,9 +287,10 @@ def test_compare_queues_runs_and_gives_a_verdict(app_env):
 
 
 def test_compare_on_lab_data_uses_the_lab_recipe_per_plan(app_env):
-    from tlcore.lab import experiment as ex
+    from tlcore.fsutil import read_json
+    from tlcore.lab import recipes
 
-    at = new_app("ko", page="pages/4_Compare.py")
+    at = new_app("ko", page="views/4_Compare.py")
     assert at.toggle(key="cmp_lab_recipe").value is True
     at.multiselect(key="cmp_plans").set_value(["head", "full"]).run()
     from tlcore.i18n import plan_name, t
@@ -302,23 +303,16 @@ def test_compare_on_lab_data_uses_the_lab_recipe_per_plan(app_env):
     runs = {r.plan: r for r in RunStore(app_env).list() if r.group == group}
     assert set(runs) == {"head", "full"}
     for plan, info in runs.items():
-        cfg = service.read_json(Path(info.run_dir) / "config.json", {})
-        r = ex.recipe(plan, "small")
+        cfg = read_json(Path(info.run_dir) / "config.json", {})
+        r = recipes.recipe(plan, "small")
         assert (cfg["epochs"], cfg["batch_size"], cfg["lr"], cfg["body_lr_mult"]) == (r.epochs, r.batch_size, r.lr, r.body_lr_mult)
 
 
-def test_translated_sidebar_links_when_streamlit_nav_is_off(app_env):
-    from streamlit import config
-
-    before = config.get_option("client.showSidebarNavigation")
-    config.set_option("client.showSidebarNavigation", False)
-    try:
-        at = new_app("ko")
-        links = at.get("page_link")
-        assert_clean(at)
-        assert [link.proto.label for link in links][:3] == ["처음", "데이터", "결정 지도"]
-    finally:
-        config.set_option("client.showSidebarNavigation", before)
+def test_translated_sidebar_links(app_env):
+    at = new_app("ko")
+    links = at.get("page_link")
+    assert_clean(at)
+    assert [link.proto.label for link in links][:3] == ["처음", "데이터", "결정 지도"]
 
 
 @pytest.mark.slow
@@ -326,7 +320,7 @@ def test_offline_imagenet_weights_fail_clearly(app_env, monkeypatch):
     # No network here; a dead proxy makes sure of it even where there is one (no 45 MB download in a test).
     monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
-    at = new_app(page="pages/3_Train.py")
+    at = new_app(page="views/3_Train.py")
     at.selectbox(key="train_model").set_value("resnet18").run()
     at.selectbox(key="plan").set_value("head").run()
     assert "needs its ImageNet weights" in at.warning[0].value, "warned before starting"

@@ -48,12 +48,13 @@ def test_tiny_bench_emits_every_figure(monkeypatch):
 
 
 def test_reader_windows_pair_off_with_the_next_on():
-    from tlcore.bench import _throughput_by_window
+    from tlcore import events as ev
+    from tlcore.bench.processes import _throughput_by_window
 
     # 10 images a step; one batch event a second; epoch 1 (warm-up) is ignored.
-    events = [{"kind": "fit_start", "num_train": 1000}]
-    events += [{"kind": "batch", "epoch": 1, "step": s, "time": float(s)} for s in range(1, 4)]
-    events += [{"kind": "batch", "epoch": 2, "step": s, "time": 10.0 + s} for s in range(1, 9)]
+    events = [ev.FitStart(num_train=1000)]
+    events += [ev.BatchProgress(epoch=1, step=s, time=float(s)) for s in range(1, 4)]
+    events += [ev.BatchProgress(epoch=2, step=s, time=10.0 + s) for s in range(1, 9)]
     windows = [(False, 10.5, 14.5), (True, 14.5, 18.5)]
     got = _throughput_by_window(events, windows, batch_size=10)
     assert got["images_per_s_reader_off"] == pytest.approx(10.0)  # steps 1->4 inside the first window

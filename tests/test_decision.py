@@ -1,6 +1,7 @@
 """The decision rule: quadrants, plans and borderline flags at and around both boundaries."""
 import pytest
 
+from tlcore.i18n import reason_lines
 from tlcore.decision import (
     LARGE_IMAGES_PER_CLASS,
     SIMILAR_THRESHOLD,
@@ -54,13 +55,14 @@ def test_borderline_flags(ipc, sim, size_bl, sim_bl):
 def test_quadrant3_augments_and_trains_later_half():
     rec = recommend(DatasetProfile(30, 4, 0.1, "measured", num_stages=4))
     assert rec.quadrant == 3 and rec.augment and rec.top_stages == 2
-    assert any("augmentation" in r for r in rec.reasons)
+    assert any("augment" in r for r in reason_lines(rec, "en"))
 
 
 def test_reasons_name_the_source_and_quadrant():
     rec = recommend(DatasetProfile(30, 4, 0.8, "user"))
-    text = " ".join(rec.reasons)
-    assert "Quadrant 4" in text and "as you described it" in text
+    assert rec.reason_keys[:3] == ["size_small", "sim_similar", "quadrant4"]
+    text = " ".join(reason_lines(rec, "en"))
+    assert "Small and similar" in text and "your estimate" in text
     assert rec.to_json()["similarity_source"] == "user"
 
 

@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from tlcore.lab import experiment as ex
+from tlcore.experiments import quadrants as ex
+from tlcore.lab import recipes
 
 
 def test_spearman():
@@ -16,13 +17,13 @@ def test_spearman():
 @pytest.mark.parametrize("size", ["small", "large"])
 def test_recipes_treat_each_kind_of_layer_alike(size):
     """A new head learns at one rate and a retrained pretrained layer at another, whatever the plan."""
-    head, top, full, scratch = (ex.recipe(p, size) for p in ex.PLANS)
-    assert head.lr == top.lr == full.lr == ex.NEW_LR
-    assert top.lr * top.body_lr_mult == pytest.approx(ex.RETRAIN_LR)
-    assert full.lr * full.body_lr_mult == pytest.approx(ex.RETRAIN_LR)
+    head, top, full, scratch = (recipes.recipe(p, size) for p in ex.PLANS)
+    assert head.lr == top.lr == full.lr == recipes.NEW_LR
+    assert top.lr * top.body_lr_mult == pytest.approx(recipes.RETRAIN_LR)
+    assert full.lr * full.body_lr_mult == pytest.approx(recipes.RETRAIN_LR)
     assert full.body_lr_mult < 1.0  # full: a lower rate for the backbone than for the head
     assert top.epochs == full.epochs == scratch.epochs and top.batch_size == full.batch_size
-    assert scratch.body_lr_mult is None and scratch.lr == ex.SCRATCH_LR
+    assert scratch.body_lr_mult is None and scratch.lr == recipes.SCRATCH_LR
 
 
 def test_quadrant_settings_fall_in_their_quadrants():
@@ -34,7 +35,7 @@ def test_quadrant_settings_fall_in_their_quadrants():
 
 
 def tiny_recipe(plan, size):
-    return ex.Recipe(1, 8, 1e-2, None if plan == "head" else 0.3)
+    return recipes.Recipe(1, 8, 1e-2, None if plan == "head" else 0.3)
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

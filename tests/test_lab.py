@@ -203,7 +203,7 @@ def test_missing_weights_say_how_to_make_them(tmp_path, monkeypatch):
 
 
 def test_shipped_weights_reach_recorded_accuracy():
-    from tlcore.lab.pretrain import evaluate_source
+    from tlcore.experiments.pretrain import evaluate_source
 
     record = json.loads(labnet.RECORD_PATH.read_text())
     acc = evaluate_source(per_class=30, seed=777)  # a fresh sample, not the record's
@@ -211,7 +211,7 @@ def test_shipped_weights_reach_recorded_accuracy():
 
 
 def test_augment_keeps_shape_and_content():
-    from tlcore.lab.pretrain import augment
+    from tlcore.experiments.pretrain import augment
 
     x = torch.randn(8, 3, 32, 32)
     y = augment(x, torch.Generator().manual_seed(0))
@@ -222,7 +222,7 @@ def test_augment_keeps_shape_and_content():
 
 @pytest.mark.slow
 def test_pretrain_smoke(tmp_path):
-    from tlcore.lab.pretrain import pretrain
+    from tlcore.experiments.pretrain import pretrain
 
     seen = []
     out = tmp_path / "w.pt"

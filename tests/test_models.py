@@ -16,7 +16,7 @@ def test_backbone_builds_with_groups_and_new_head(name):
     assert names[0] == "stem" and names[-1] == "head" and "pool" in names
     assert len(net.stage_names) >= 3
     assert net.head.out_features == 5
-    size = 64 if spec.family == "torchvision" else spec.input_size
+    size = 64 if spec.source == "torchvision" else spec.input_size
     net.eval()
     with torch.no_grad():
         out = net(torch.zeros(2, 3, size, size))
@@ -74,3 +74,30 @@ def test_local_weights_file_and_mismatch(tmp_path):
         build_model("resnet18", 2, str(bad))
     with pytest.raises(ModelError):
         build_model("resnet18", 2, str(tmp_path / "missing.pt"))
+
+
+@pytest.mark.parametrize("name", [n for n in list_models() if get_spec(n).split])
+def test_registry_stages_start_where_the_resolution_halves(name):
+    """The registry's block ranges are data; here a dummy forward checks them against the network."""
+    import torchvision
+
+    spec = get_spec(name)
+    features = torchvision.models.get_model(spec.arch, weights=None).features.eval()
+    sizes = []
+    with torch.no_grad():
+        x = features[0](torch.zeros(1, 3, 128, 128))
+        for block in list(features)[1:]:
+            x = block(x)
+            sizes.append(x.shape[-1])
+    starts = [a for a, _ in spec.split]
+    assert spec.split[0][0] == 1 and spec.split[-1][1] == len(features)
+    assert all(b == a2 for (_, b), (a2, _) in zip(spec.split, spec.split[1:]))  # contiguous
+    changes = [1] + [i + 1 for i in range(1, len(sizes)) if sizes[i] != sizes[i - 1]]
+    assert starts == changes
+
+
+def test_registry_entries_name_groups_without_building():
+    for name in list_models():
+        spec = get_spec(name)
+        assert spec.groups[0] == "stem" and spec.groups[-1] == "head" and spec.num_stages >= 3
+        assert 1 <= spec.min_input_size <= spec.input_size

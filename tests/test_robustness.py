@@ -43,7 +43,7 @@ def test_five_sessions_queue_and_all_complete(tiny_dataset, runs_dir):
     for store, run_id in zip(stores, ids):
         info = store.get(run_id)  # each session reconnects to its own run by id
         assert info.status == "completed", info.message
-        assert any(e["kind"] == "epoch_end" for e in store.events(run_id)[0])
+        assert any(e.kind == "epoch_end" for e in store.events(run_id)[0])
 
 
 @pytest.mark.slow
@@ -53,8 +53,8 @@ def test_simulated_out_of_memory_in_a_run_process(tiny_dataset, runs_dir, monkey
     run_id = store.start(_cfg(tiny_dataset, batch_size=8))
     info = store.wait(run_id, timeout=120)
     assert info.status == "completed"
-    warnings = [e for e in store.events(run_id)[0] if e["kind"] == "warning"]
-    assert warnings and "half the batch size (4)" in warnings[0]["message"]
+    warnings = [e for e in store.events(run_id)[0] if e.kind == "warning"]
+    assert warnings and "half the batch size (4)" in warnings[0].message
 
 
 def test_nan_loss_run_fails_with_message(tiny_dataset, runs_dir):
@@ -64,7 +64,7 @@ def test_nan_loss_run_fails_with_message(tiny_dataset, runs_dir):
     info = store.get(run_id)
     assert info.status == "failed" and info.error_code == "non_finite_loss"
     assert "learning rate" in info.message
-    assert [e["kind"] for e in store.events(run_id)[0]][-1] == "failed"
+    assert [e.kind for e in store.events(run_id)[0]][-1] == "failed"
 
 
 def test_app_restart_reattaches_live_run_and_marks_dead_one(tiny_dataset, runs_dir, monkeypatch):
@@ -76,7 +76,7 @@ def test_app_restart_reattaches_live_run_and_marks_dead_one(tiny_dataset, runs_d
     second = RunStore(runs_dir)
     info = second.get(run_id)
     assert info.status == "running" and pid_alive(info.pid, run_id)
-    assert _wait_for(lambda: any(e["kind"] == "batch" for e in second.events(run_id)[0]), 60)
+    assert _wait_for(lambda: any(e.kind == "batch" for e in second.events(run_id)[0]), 60)
     os.kill(info.pid, signal.SIGKILL)
     third = RunStore(runs_dir)
     assert _wait_for(lambda: third.get(run_id).status == "failed", 5)
@@ -129,9 +129,16 @@ def test_full_disk_during_run_keeps_previous_checkpoint(tiny_dataset, runs_dir, 
             raise OSError(28, "No space left on device")
         return real_save(obj, f, *a, **k)
 
-    monkeypatch.setattr(train_mod.torch, "save", flaky_save)
-    # make every epoch a new best so that a second save is attempted
-    monkeypatch.setattr(train_mod.Trainer, "_evaluate", lambda self, feats, collect=False: (0.0, 0.1 * self.epochs_completed + 0.1) if not collect else (0.0, 0.0, torch.zeros(len(self.val_items), dtype=torch.long), torch.zeros(len(self.val_items))))
+    monkeypatch.setattr(torch, "save", flaky_save)
+
+    def improving_evaluation(self):  # every epoch a new best, so that a second save is attempted
+        labels = self.val.labels
+        pred = labels.clone()
+        wrong = max(0, len(labels) - 1 - self.epochs_completed)
+        pred[:wrong] = (labels[:wrong] + 1) % len(self.classes)
+        return 0.0, pred, torch.ones(len(labels))
+
+    monkeypatch.setattr(train_mod.Trainer, "_evaluate", improving_evaluation)
     assert run_worker(runs_dir / run_id) == 1
     info = store.get(run_id)
     assert info.status == "failed" and info.error_code == "checkpoint_write"
@@ -171,8 +178,8 @@ def test_events_log_is_append_only_and_tolerates_a_torn_line(tmp_path):
     log = tmp_path / "events.jsonl"
     log.write_text('{"kind": "fit_start"}\n{"kind": "epo')  # a line still being written
     events, offset = read_events(tmp_path)
-    assert [e["kind"] for e in events] == ["fit_start"]
+    assert [e.kind for e in events] == ["fit_start"]
     with open(log, "a") as fh:
         fh.write('ch_start", "epoch": 1}\n')
     more, _ = read_events(tmp_path, offset)
-    assert more == [{"kind": "epoch_start", "epoch": 1}]
+    assert [(e.kind, e.epoch) for e in more] == [("epoch_start", 1)]

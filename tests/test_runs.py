@@ -30,15 +30,15 @@ def test_run_directory_and_events(tiny_dataset, runs_dir):
     for name in ("config.json", "events.jsonl", "status.json", "best.pt", "log.txt"):
         assert (d / name).exists(), name
     events, _ = read_events(d)
-    ends = [e for e in events if e["kind"] == "epoch_end"]
-    assert [e["epoch"] for e in ends] == [1, 2]
-    assert {"train_accuracy", "val_accuracy", "train_loss", "val_loss"} <= set(ends[0])
-    assert info.best_val_accuracy == pytest.approx(max(e["val_accuracy"] for e in ends))
+    ends = [e for e in events if e.kind == "epoch_end"]
+    assert [e.epoch for e in ends] == [1, 2]
+    assert {"train_accuracy", "val_accuracy", "train_loss", "val_loss"} <= set(ends[0].to_json())
+    assert info.best_val_accuracy == pytest.approx(max(e.val_accuracy for e in ends))
     torch.load(d / "best.pt", weights_only=True)
     # A restart: a new store over the same folder lists the run and its curve again.
     again = RunStore(runs_dir)
     assert [r.run_id for r in again.list()] == [run_id]
-    assert len([e for e in again.events(run_id)[0] if e["kind"] == "epoch_end"]) == 2
+    assert len([e for e in again.events(run_id)[0] if e.kind == "epoch_end"]) == 2
 
 
 def test_stop_mid_run_is_fast_and_keeps_best(tiny_dataset, runs_dir, monkeypatch):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import time
 import zipfile
@@ -142,27 +143,41 @@ def test_device_summary_and_weights_check(monkeypatch, tmp_path):
 
 
 def test_make_config_validates():
-    cfg = service.make_config("some/data", "labnet", "top", top_stages=2, epochs=3, quadrant=3)
-    assert Path(cfg.data).is_absolute() and cfg.plan == "top" and cfg.top_stages == 2 and cfg.quadrant == 3
+    cfg = service.make_config("some/data", "labnet", "top", top_stages=2, epochs=3)
+    assert Path(cfg.data).is_absolute() and cfg.plan == "top" and cfg.top_stages == 2 and cfg.epochs == 3
     with pytest.raises(Exception) as err:
         service.make_config("d", "labnet", "top", epochs=0)
     assert "Epochs must be" in str(err.value)
 
 
 def test_run_progress_folds_events():
-    p = service.RunProgress()
+    from tlcore import events as ev
+
+    p = ev.Progress()
     p.feed([
-        {"kind": "status", "phase": "data", "message": "Reading", "fraction": 0.0},
-        {"kind": "fit_start", "epochs": 4, "steps_per_epoch": 10},
-        {"kind": "epoch_start", "epoch": 1},
-        {"kind": "batch", "epoch": 1, "step": 5, "steps": 10, "images_per_sec": 100.0, "eta_s": 30.0},
+        ev.Status(phase="data", message="Reading", fraction=0.0),
+        ev.FitStart(epochs=4, steps_per_epoch=10),
+        ev.EpochStart(epoch=1),
+        ev.BatchProgress(epoch=1, step=5, steps=10, images_per_sec=100.0, eta_s=30.0),
     ])
     assert p.fraction == pytest.approx(0.5 / 4) and p.eta_s == 30.0 and p.images_per_sec == 100.0
-    p.feed([{"kind": "epoch_end", "epoch": 1, "val_accuracy": 0.6, "train_accuracy": 0.7},
-            {"kind": "warning", "code": "x", "message": "careful"}])
-    assert p.fraction == pytest.approx(0.25) and p.curve() == [(1, 0.6)] and p.warnings[0]["message"] == "careful"
-    p.feed([{"kind": "failed", "code": "training", "message": "boom"}])
-    assert p.failed["message"] == "boom"
+    p.feed([ev.EpochEnd(epoch=1, val_accuracy=0.6, train_accuracy=0.7, best=True),
+            ev.Warning_(code="x", message="careful")])
+    assert p.fraction == pytest.approx(0.25) and p.curve() == [(1, 0.6)] and p.warnings[0].message == "careful"
+    assert p.best_val_accuracy == 0.6
+    p.feed([ev.Failed(code="training", message="boom")])
+    assert p.failed.message == "boom"
+
+
+def test_events_round_trip_through_json():
+    from tlcore import events as ev
+
+    for e in (ev.FitStart(epochs=3, classes=["a", "b"]), ev.EpochEnd(epoch=2, val_loss=None, best=True),
+              ev.Evaluation(per_class_accuracy=[0.5, None]), ev.Cancelled(epochs_completed=1), ev.Failed(code="x")):
+        back = ev.Event.from_json(json.loads(json.dumps(e.to_json())))
+        assert type(back) is type(e) and back == e
+    unknown = ev.Event.from_json({"kind": "from_the_future", "time": 1.0, "extra": 2})
+    assert type(unknown) is ev.Event and unknown.kind == "from_the_future"
 
 
 def row(plan, acc, status="completed"):
@@ -208,7 +223,7 @@ def trained_run(tmp_path_factory):
 
 def test_lab_recipe_compare_trains_each_plan_as_the_experiment_does(cache, tiny_dataset):
     from tlcore.config import TrainConfig
-    from tlcore.lab import experiment as ex
+    from tlcore.lab import recipes
 
     lab = service.lab_dataset(1.0, 3, val_per_class=2)
     assert service.lab_recipe_applies(lab, "labnet")
@@ -216,18 +231,22 @@ def test_lab_recipe_compare_trains_each_plan_as_the_experiment_does(cache, tiny_
     rec = service.recommendation(5, 6, 0.9, "measured", "labnet")  # quadrant 4: head
     started = []
 
-    class Store:
-        def start(self, cfg, label, group):
-            started.append(cfg)
+    meta = []
 
-    base = service.make_config(lab, "labnet", "head", epochs=3, quadrant=rec.quadrant)
-    service.start_compare(Store(), base, ["head", "top", "full", "scratch"], lab_recipe=rec)
+    class Store:
+        def start(self, cfg, label, group, **more):
+            started.append(cfg)
+            meta.append(more)
+
+    base = service.make_config(lab, "labnet", "head", epochs=3)
+    service.start_compare(Store(), base, ["head", "top", "full", "scratch"], lab_recipe=rec, quadrant=rec.quadrant)
     by_plan = {c.plan: c for c in started}
-    for plan in ex.PLANS:
-        r = ex.recipe(plan, "small")
+    for plan in service.COMPARE_DEFAULT:
+        r = recipes.recipe(plan, "small")
         c = by_plan[plan]
         assert (c.epochs, c.batch_size, c.lr, c.body_lr_mult) == (r.epochs, r.batch_size, r.lr, r.body_lr_mult)
-        assert c.data == base.data and c.quadrant == 4 and isinstance(c, TrainConfig)
+        assert c.data == base.data and isinstance(c, TrainConfig)
+    assert all(m["quadrant"] == 4 for m in meta), "the map's quadrant is kept with each run"
     assert by_plan["full"].augment and not by_plan["head"].augment and by_plan["top"].top_stages == 2
     started.clear()
     service.start_compare(Store(), base, ["full"], top_stages=1)  # without the recipe: the page's own settings
@@ -237,7 +256,7 @@ def test_lab_recipe_compare_trains_each_plan_as_the_experiment_does(cache, tiny_
 def test_predict_gives_top_classes(trained_run):
     run_dir, data = trained_run
     image = next((data / "class_1").glob("*.png"))
-    results = service.predict(run_dir, [image.read_bytes(), ("photo.PNG", image.read_bytes()), str(image)], top_k=3)
+    results = service.Predictor(run_dir).predict([image.read_bytes(), ("photo.PNG", image.read_bytes()), str(image)], top_k=3)
     assert len(results) == 3
     for top in results:
         assert [c for c, _ in top] and {c for c, _ in top} <= {"class_0", "class_1", "class_2"}
@@ -251,11 +270,11 @@ def test_predict_gives_top_classes(trained_run):
 def test_predict_refuses_non_images_and_missing_models(trained_run, tmp_path):
     run_dir, _ = trained_run
     with pytest.raises(DataError):
-        service.predict(run_dir, [("notes.txt", b"hello")])
+        service.Predictor(run_dir).predict([("notes.txt", b"hello")])
     with pytest.raises(DataError):
-        service.predict(run_dir, [("fake.png", b"hello")])
+        service.Predictor(run_dir).predict([("fake.png", b"hello")])
     with pytest.raises(ModelError):
-        service.predict(tmp_path, [b"x"])
+        service.Predictor(tmp_path).predict([b"x"])
 
 
 def test_finished_runs_and_checkpoint_bytes(tmp_path, tiny_dataset):

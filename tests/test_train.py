@@ -96,13 +96,12 @@ def test_nan_loss_fails_with_a_clear_message(tiny_dataset):
     assert got[-1].kind == "failed" and got[-1].code == "non_finite_loss"
 
 
-def test_out_of_memory_retries_with_half_batch(tiny_dataset, monkeypatch):
-    monkeypatch.setenv("TLCORE_FAULT", "oom_once")
-    from tlcore import train as train_mod
+def test_out_of_memory_retries_with_half_batch(tiny_dataset):
+    from tlcore.faults import inject
 
-    monkeypatch.setattr(train_mod._fault_hook, "fired", False, raising=False)
     got, emit = _collect()
-    res = train(_cfg(tiny_dataset, plan="top", epochs=1, batch_size=8), emit)
+    emit, stop = inject("oom_once", emit, lambda: False)  # a subscriber raises on the first training batch
+    res = train(_cfg(tiny_dataset, plan="top", epochs=1, batch_size=8), emit, stop)
     warn = [e for e in got if e.kind == "warning"]
     assert res.status == "completed"
     assert warn and warn[0].code == "oom_retry" and "(4)" in warn[0].message

@@ -5,16 +5,18 @@ import json
 from dataclasses import asdict, dataclass, fields, replace
 
 from .errors import ConfigError
+from .plans import PLAN_NAMES
 
-#: The freeze plans, in order from least to most trained (tlcore.plans holds their definitions).
-PLAN_NAMES = ("head", "top", "full", "scratch")
+#: Keys that earlier versions wrote into a run's config.json and that are now kept elsewhere
+#: (``quadrant`` lives in the run's meta.json); ignored when an old config is read.
+LEGACY_KEYS = frozenset({"quadrant"})
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     data: str
     model: str = "labnet"
-    plan: str = "head"  # head | top | full | scratch ("auto" is resolved before a config is made)
+    plan: str = "head"  # a name in tlcore.plans.PLANS ("auto" is resolved before a config is made)
     weights: str = "pretrained"  # pretrained | imagenet | none | path to a weights file
     top_stages: int = 1
     epochs: int = 5
@@ -22,14 +24,13 @@ class TrainConfig:
     lr: float = 1e-3  # the head's peak learning rate; the body gets lr * the plan's multiplier
     weight_decay: float = 1e-4
     image_size: int = 0  # 0: the backbone's own input size
-    augment: bool | None = None  # None: the plan's default (on for quadrant 3)
+    augment: bool | None = None  # None: the plan's default
     val_fraction: float = 0.2
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     cache_features: bool = True  # frozen backbone: compute features once
     memory_budget_mb: int = 2048  # decoded images kept in memory up to this size
     label_smoothing: float = 0.0
-    quadrant: int = 0  # the map's quadrant when the plan came from it (0: unknown)
     body_lr_mult: float | None = None  # the body's learning rate relative to the head's (None: the plan's)
 
     def __post_init__(self):
@@ -68,6 +69,7 @@ class TrainConfig:
     @classmethod
     def from_json(cls, obj: dict) -> "TrainConfig":
         known = {f.name for f in fields(cls)}
+        obj = {k: v for k, v in obj.items() if k not in LEGACY_KEYS}
         unknown = set(obj) - known
         if unknown:
             raise ConfigError(f"Unknown config keys: {', '.join(sorted(unknown))}.")
@@ -75,3 +77,11 @@ class TrainConfig:
 
     def with_(self, **changes) -> "TrainConfig":
         return replace(self, **changes)
+
+
+def default(name: str):
+    """The default of one TrainConfig setting (the one home of the app's and the CLI's defaults)."""
+    for f in fields(TrainConfig):
+        if f.name == name:
+            return f.default
+    raise KeyError(name)

@@ -67,8 +67,9 @@ class Recommendation:
     plan: str
     top_stages: int
     augment: bool
+    images_per_class: float = 0.0
     alternatives: list[str] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
+    #: Why, as keys that tlcore.i18n words in each language (``reason_<key>``, filled in from this record).
     reason_keys: list[str] = field(default_factory=list)
     size_borderline: bool = False
     similarity_borderline: bool = False
@@ -119,7 +120,10 @@ _ALTERNATIVES = {4: ["top"], 3: ["head", "full"], 2: ["full"], 1: ["scratch", "t
 
 
 def recommend(profile: DatasetProfile) -> Recommendation:
-    """Quadrant, plan and reasons for a dataset profile. Pure: no I/O."""
+    """Quadrant, plan and the keys of its reasons for a dataset profile. Pure: no I/O.
+
+    Raises ValueError for a negative size or no classes.
+    """
     if profile.images_per_class < 0 or profile.num_classes < 1:
         raise ValueError("images_per_class must be >= 0 and num_classes >= 1")
     sim = min(1.0, max(0.0, float(profile.similarity)))
@@ -130,39 +134,12 @@ def recommend(profile: DatasetProfile) -> Recommendation:
     size_bl = is_size_borderline(profile.images_per_class)
     sim_bl = is_similarity_borderline(sim)
 
-    ipc = profile.images_per_class
-    keys: list[str] = []
-    reasons: list[str] = []
-    if size == "large":
-        reasons.append(
-            f"About {ipc:.0f} images per class is at or above {LARGE_IMAGES_PER_CLASS}: enough data to retrain deep layers without overfitting."
-        )
-        keys.append("size_large")
-    else:
-        reasons.append(
-            f"About {ipc:.0f} images per class is below {LARGE_IMAGES_PER_CLASS}: too little to retrain many layers without overfitting."
-        )
-        keys.append("size_small")
-    src = "measured from frozen features" if profile.similarity_source == "measured" else "as you described it"
-    if simcat == "similar":
-        reasons.append(f"Similarity {sim:.2f} ({src}) is at or above {SIMILAR_THRESHOLD}: the pretrained features already describe these images well.")
-        keys.append("sim_similar")
-    else:
-        reasons.append(f"Similarity {sim:.2f} ({src}) is below {SIMILAR_THRESHOLD}: the pretrained features fit these images poorly.")
-        keys.append("sim_different")
-    per_q = {
-        4: "Quadrant 4 (small, similar): freeze the whole backbone and train only a new output layer; fine-tuning more would overfit the few images.",
-        3: f"Quadrant 3 (small, different), the hardest case: freeze the early, generic layers, retrain the last {choice.top_stages} stage(s) and the output layer, and use data augmentation against overfitting.",
-        2: "Quadrant 2 (large, similar): retrain the output-side layers (the last stage and the output layer); fine-tuning the full network is the alternative.",
-        1: "Quadrant 1 (large, different): fine-tune the whole network starting from the pretrained weights (compare with training from scratch).",
-    }
-    reasons.append(per_q[q])
-    keys.append(f"quadrant{q}")
+    keys = ["size_large" if size == "large" else "size_small",
+            "sim_similar" if simcat == "similar" else "sim_different",
+            f"quadrant{q}"]
     if size_bl:
-        reasons.append("The size is close to the boundary: the neighbouring quadrant's plan is worth comparing.")
         keys.append("size_borderline")
     if sim_bl:
-        reasons.append("The similarity is close to the boundary: the neighbouring quadrant's plan is worth comparing.")
         keys.append("sim_borderline")
     return Recommendation(
         quadrant=q,
@@ -172,8 +149,8 @@ def recommend(profile: DatasetProfile) -> Recommendation:
         plan=choice.plan,
         top_stages=choice.top_stages,
         augment=choice.augment,
+        images_per_class=float(profile.images_per_class),
         alternatives=list(_ALTERNATIVES[q]),
-        reasons=reasons,
         reason_keys=keys,
         size_borderline=size_bl,
         similarity_borderline=sim_bl,

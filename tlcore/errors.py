@@ -59,5 +59,5 @@ class RunError(TLError):
     code = "run"
 
 
-class Cancelled(Exception):
-    """Raised inside the trainer when the stop signal is set."""
+class StopRequested(Exception):
+    """Raised inside the trainer when the stop signal is set; ``train`` turns it into a ``cancelled`` event."""

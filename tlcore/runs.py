@@ -20,17 +20,21 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .config import TrainConfig
 from .errors import RunError
+from .events import Event, Progress
 from .fsutil import read_json, write_json_atomic
 from .paths import runs_dir as default_runs_dir
 
 ACTIVE_STATES = ("queued", "running")
 FINAL_STATES = ("completed", "stopped", "failed")
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,95}$")
+
+#: The folder that holds the ``tlcore`` package (what a worker process needs on its path).
+PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 #: Seconds a stop request waits for the run to end by itself before it is killed.
 STOP_GRACE_S = 5.0
@@ -103,6 +107,7 @@ class RunInfo:
     model: str = ""
     plan: str = ""
     best_val_accuracy: float = 0.0
+    best_val_balanced_accuracy: float = 0.0
     epochs_completed: int = 0
     epochs: int = 0
     created: float = 0.0
@@ -116,7 +121,9 @@ class RunInfo:
     group: str = ""
     device: str = ""
     queue_position: int = 0
-    extra: dict = field(default_factory=dict)
+    quadrant: int = 0  # the map's quadrant when the plan came from it (0: unknown)
+    dataset: str = ""  # the dataset's name as the user saw it
+    num_classes: int = 0
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -126,8 +133,8 @@ class RunInfo:
         return self.status in ACTIVE_STATES
 
 
-def read_events(run_dir: str | Path, offset: int = 0) -> tuple[list[dict], int]:
-    """Events appended since byte ``offset``; returns them and the new offset (complete lines only)."""
+def read_events(run_dir: str | Path, offset: int = 0) -> tuple[list[Event], int]:
+    """Typed events appended since byte ``offset``; returns them and the new offset (complete lines only)."""
     path = Path(run_dir) / "events.jsonl"
     try:
         with open(path, "rb") as fh:
@@ -141,8 +148,8 @@ def read_events(run_dir: str | Path, offset: int = 0) -> tuple[list[dict], int]:
     out = []
     for line in data[: end + 1].splitlines():
         try:
-            out.append(json.loads(line))
-        except ValueError:
+            out.append(Event.from_json(json.loads(line)))
+        except (ValueError, TypeError):
             continue
     return out, offset + end + 1
 
@@ -177,14 +184,17 @@ class RunStore:
         return path
 
     # -- create / start ------------------------------------------------------
-    def create(self, config: TrainConfig, label: str = "", group: str = "") -> str:
+    def create(self, config: TrainConfig, label: str = "", group: str = "", *, quadrant: int = 0,
+               dataset: str = "", num_classes: int = 0) -> str:
+        """A queued run directory for ``config``; ``label``, ``group`` and the dataset's name go to meta.json."""
         self._ensure_dir()
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{config.plan}-{secrets.token_hex(3)}"
         d = self.runs_dir / run_id
         try:
             d.mkdir()
             write_json_atomic(d / "config.json", config.to_json())
-            meta = {"label": label, "group": group, "max_concurrent": self.max_concurrent, "created": time.time()}
+            meta = {"label": label, "group": group, "max_concurrent": self.max_concurrent, "created": time.time(),
+                    "quadrant": int(quadrant), "dataset": dataset, "num_classes": int(num_classes)}
             write_json_atomic(d / "meta.json", meta)
             write_json_atomic(d / "status.json", {"status": "queued", "created": meta["created"], "pid": None})
             (d / "events.jsonl").touch()
@@ -196,9 +206,9 @@ class RunStore:
             ) from None
         return run_id
 
-    def start(self, config: TrainConfig, label: str = "", group: str = "") -> str:
-        """Create a run and launch its worker process. Returns at once."""
-        run_id = self.create(config, label, group)
+    def start(self, config: TrainConfig, label: str = "", group: str = "", **meta) -> str:
+        """Create a run (see :meth:`create`) and launch its worker process. Returns at once."""
+        run_id = self.create(config, label, group, **meta)
         d = self.runs_dir / run_id
         log = open(d / "log.txt", "ab")
         env = dict(os.environ)
@@ -206,6 +216,9 @@ class RunStore:
         # Idle OpenMP threads that spin steal the cores of the app and of other runs on a
         # shared classroom machine (measured up to 10x slower steps under load).
         env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # The worker imports this very package, wherever the app was started from (``cd /tmp &&
+        # streamlit run /path/to/app.py`` included): its folder goes first on the path.
+        env["PYTHONPATH"] = os.pathsep.join([PACKAGE_ROOT] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
         # Launch as ``python -m tlcore worker``: a fresh interpreter (never a fork of a
         # process that touched CUDA) in its own session, so closing the app or its
         # terminal does not end the run.
@@ -250,6 +263,7 @@ class RunStore:
             model=cfg.get("model", ""),
             plan=cfg.get("plan", ""),
             best_val_accuracy=float(st.get("best_val_accuracy", 0.0) or 0.0),
+            best_val_balanced_accuracy=float(st.get("best_val_balanced_accuracy", 0.0) or 0.0),
             epochs_completed=int(st.get("epochs_completed", 0) or 0),
             epochs=int(cfg.get("epochs", 0) or 0),
             created=float(meta.get("created", st.get("created", 0.0)) or 0.0),
@@ -260,6 +274,9 @@ class RunStore:
             message=st.get("message", ""),
             error_code=st.get("error_code", ""),
             label=meta.get("label", ""),
+            quadrant=int(meta.get("quadrant", cfg.get("quadrant", 0)) or 0),
+            dataset=meta.get("dataset", ""),
+            num_classes=int(meta.get("num_classes", 0) or 0),
             group=meta.get("group", ""),
             device=st.get("device", ""),
         )
@@ -317,14 +334,18 @@ class RunStore:
                 return r.queue_position
         return 0
 
-    def events(self, run_id: str, offset: int = 0) -> tuple[list[dict], int]:
+    def events(self, run_id: str, offset: int = 0) -> tuple[list[Event], int]:
+        """Typed events written since byte ``offset``, and the new offset."""
         return read_events(self.run_dir(run_id), offset)
+
+    def progress(self, run_id: str, progress: Progress | None = None) -> Progress:
+        """Fold the events written since ``progress.offset`` into ``progress`` (a new one if None)."""
+        progress = progress or Progress()
+        events, progress.offset = self.events(run_id, progress.offset)
+        return progress.feed(events)
 
     def config(self, run_id: str) -> TrainConfig:
         return TrainConfig.from_json(read_json(self.run_dir(run_id) / "config.json", {}))
-
-    def checkpoint_path(self, run_id: str) -> Path:
-        return self.run_dir(run_id) / "best.pt"
 
     # -- stop / delete -------------------------------------------------------
     def stop(self, run_id: str, wait: bool = False, grace_s: float = STOP_GRACE_S) -> RunInfo:
@@ -341,12 +362,9 @@ class RunStore:
                 pass
         if not wait:
             return info
-        deadline = time.time() + grace_s
-        while time.time() < deadline:
-            info = self.get(run_id)
-            if not info.active:
-                return info
-            time.sleep(0.05)
+        info = self.wait(run_id, timeout=grace_s, poll=0.05)
+        if not info.active:
+            return info
         self._kill(info.pid)
         time.sleep(0.05)
         return self.get(run_id)
@@ -368,6 +386,7 @@ class RunStore:
         shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
 
     def wait(self, run_id: str, timeout: float | None = None, poll: float = 0.2) -> RunInfo:
+        """The run's info once it is no longer active, or when ``timeout`` seconds have passed."""
         deadline = None if timeout is None else time.time() + timeout
         while True:
             info = self.get(run_id)

@@ -32,13 +32,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .decision import SIMILAR_THRESHOLD
 from .errors import DataError
 
 ProgressFn = Callable[[float, str], None]
 
 PIXEL_SIDE = 8  # raw-pixel reference: images downscaled to 8x8x3
 BOOTSTRAP_ROUNDS = 200
-SIMILAR_THRESHOLD = 0.5
 
 
 @dataclass

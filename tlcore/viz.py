@@ -142,11 +142,11 @@ def clicked_quadrant(selection) -> int | None:
     return None
 
 
-def training_curves(epochs: list[dict], total_epochs: int, lang: str = "en", height: int = CURVE_HEIGHT) -> go.Figure:
-    """Train/validation accuracy and loss per epoch, on fixed axes so a live chart stays calm."""
+def training_curves(epochs: list, total_epochs: int, lang: str = "en", height: int = CURVE_HEIGHT) -> go.Figure:
+    """Train/validation accuracy and loss per epoch (tlcore.events.EpochEnd), on fixed axes so a live chart stays calm."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=(t("curve_accuracy", lang), t("curve_loss", lang)),
                         horizontal_spacing=0.1)
-    xs = [e["epoch"] for e in epochs]
+    xs = [e.epoch for e in epochs]
     series = [
         ("train_accuracy", t("curve_train", lang), "#1f77b4", 1, "dash"),
         ("val_accuracy", t("curve_val", lang), "#d62728", 1, "solid"),
@@ -155,12 +155,12 @@ def training_curves(epochs: list[dict], total_epochs: int, lang: str = "en", hei
     ]
     for key, name, color, col, dash in series:
         fig.add_trace(go.Scatter(
-            x=xs, y=[e.get(key, 0.0) for e in epochs], mode="lines+markers", name=name, legendgroup=key.split("_")[0],
+            x=xs, y=[getattr(e, key) for e in epochs], mode="lines+markers", name=name, legendgroup=key.split("_")[0],
             showlegend=col == 1, line=dict(color=color, dash=dash), marker=dict(size=7),
         ), row=1, col=col)
     total = max(1, int(total_epochs), len(xs))
-    losses = [e.get(k, 0.0) for e in epochs for k in ("train_loss", "val_loss")]
-    top = max([2.0] + [v * 1.1 for v in losses if v == v and v < 50])
+    losses = [getattr(e, k) for e in epochs for k in ("train_loss", "val_loss")]
+    top = max([2.0] + [v * 1.1 for v in losses if v is not None and v == v and v < 50])
     fig.update_xaxes(range=[0.5, total + 0.5], dtick=max(1, math.ceil(total / 10)), title=t("curve_epoch", lang))
     fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=1)
     fig.update_yaxes(range=[0, top], row=1, col=2)
@@ -222,9 +222,11 @@ def class_counts(counts: dict[str, int], lang: str = "en", height: int = 300) ->
     return fig
 
 
-def per_class_accuracy(classes: list[str], accuracy: list[float], lang: str = "en", height: int = 300) -> go.Figure:
-    fig = go.Figure(go.Bar(x=classes, y=accuracy, marker_color="#54a24b",
-                           text=[f"{a:.0%}" for a in accuracy], textposition="auto"))
+def per_class_accuracy(classes: list[str], accuracy: list, lang: str = "en", height: int = 300) -> go.Figure:
+    """One bar per class; a class without validation images (None) shows "n/a", not 0 %."""
+    fig = go.Figure(go.Bar(x=classes, y=[a or 0.0 for a in accuracy], marker_color="#54a24b",
+                           text=[t("no_data", lang) if a is None else f"{a:.0%}" for a in accuracy],
+                           textposition="auto"))
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title=t("curve_val_accuracy", lang))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10))
     return fig

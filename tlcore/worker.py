@@ -1,7 +1,10 @@
-"""The run process: waits for a device slot, trains, and records events and status in its run directory."""
+"""The run process: waits for a device slot, trains, and records events and status in its run directory.
+
+While it waits it holds only the standard library and tlcore's light modules: torch is
+imported once its slot comes, so a class's queued runs cost a few tens of MB each.
+"""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import threading
@@ -9,16 +12,18 @@ import time
 import traceback
 from pathlib import Path
 
-from .fsutil import read_json, write_json_atomic
-from .runs import RUN_ID_RE, process_start_time
+from . import events as ev
+from .fsutil import dumps, read_json, write_json_atomic
+from .runs import RUN_ID_RE, pid_alive, process_start_time
 
 
 class RunRecorder:
-    """Subscriber: appends each event to events.jsonl and keeps status.json current."""
+    """Subscriber: appends each event to events.jsonl (strict JSON) and keeps status.json current."""
 
     def __init__(self, run_dir: Path):
         self.run_dir = run_dir
         self.status = read_json(run_dir / "status.json", {}) or {}
+        self.progress = ev.Progress()
         self._events = open(run_dir / "events.jsonl", "a", encoding="utf-8")
         self._lock = threading.Lock()
 
@@ -30,17 +35,17 @@ class RunRecorder:
             except OSError:
                 pass  # a full disk must not turn a finished run into a crash
 
-    def __call__(self, event) -> None:
-        obj = event.to_json() if hasattr(event, "to_json") else dict(event)
+    def __call__(self, event: ev.Event) -> None:
         with self._lock:
-            self._events.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            self._events.write(dumps(event.to_json()) + "\n")
             self._events.flush()
-        kind = obj.get("kind")
-        if kind == "fit_start":
-            self.set_status(status="running", device=obj.get("device", ""), epochs=obj.get("epochs", 0))
-        elif kind == "epoch_end":
-            best = max(float(self.status.get("best_val_accuracy", 0.0) or 0.0), obj["val_accuracy"])
-            self.set_status(best_val_accuracy=best, epochs_completed=obj["epoch"])
+        self.progress.feed([event])
+        p = self.progress
+        if isinstance(event, ev.FitStart):
+            self.set_status(status="running", device=event.device, epochs=event.epochs)
+        elif isinstance(event, ev.EpochEnd):
+            self.set_status(best_val_accuracy=p.best_val_accuracy, best_val_balanced_accuracy=p.best_val_balanced_accuracy,
+                            epochs_completed=p.epochs_completed)
 
     def close(self) -> None:
         self._events.close()
@@ -49,8 +54,6 @@ class RunRecorder:
 def _acquire_slot(runs_dir: Path, run_id: str, device_key: str, max_concurrent: int, stopped, created: float):
     """Block until this run holds one of ``max_concurrent`` slots for its device (FIFO by creation)."""
     import fcntl
-
-    from .runs import pid_alive
 
     slots = runs_dir / ".slots"
     slots.mkdir(exist_ok=True)
@@ -77,6 +80,11 @@ def _acquire_slot(runs_dir: Path, run_id: str, device_key: str, max_concurrent: 
     return None
 
 
+def device_key(device: str) -> str:
+    """The queue a run waits in: one per device it asked for ("auto" runs share the machine's best device)."""
+    return device.replace(":", "")
+
+
 def run_worker(run_dir: str | Path) -> int:
     """Entry point of ``python -m tlcore worker RUN_DIR``. Returns the process exit code."""
     run_dir = Path(run_dir).resolve()
@@ -96,22 +104,22 @@ def run_worker(run_dir: str | Path) -> int:
         from .config import TrainConfig
 
         config = TrainConfig.from_json(read_json(run_dir / "config.json", {}) or {})
-        from . import events as ev
-        from .train import pick_device, train
-
-        device = pick_device(config.device)
-        device_key = device.type if device.index is None else f"{device.type}{device.index}"
         rec(ev.Status(phase="queue", message="Waiting for a free device slot"))
-        slot = _acquire_slot(run_dir.parent, run_dir.name, device_key, int(meta.get("max_concurrent", 1)), stopped,
-                             float(meta.get("created", time.time())))
+        slot = _acquire_slot(run_dir.parent, run_dir.name, device_key(config.device), int(meta.get("max_concurrent", 1)),
+                             stopped, float(meta.get("created", time.time())))
         if slot is None:
             rec(ev.Cancelled())
             rec.set_status(status="stopped", message="Stopped before it started.", ended=time.time())
             return 0
         rec.set_status(status="running", started=time.time())
-        result = train(config, emit=rec, stop=stopped, checkpoint_path=run_dir / "best.pt")
+        from .faults import inject
+        from .train import train  # torch: only now that this run may use the device
+
+        emit, stop = inject(os.environ.get("TLCORE_FAULT", ""), rec, stopped)
+        result = train(config, emit=emit, stop=stop, checkpoint_path=run_dir / "best.pt")
         msg = "Completed." if result.status == "completed" else "Stopped."
         rec.set_status(status=result.status, best_val_accuracy=result.best_val_accuracy,
+                       best_val_balanced_accuracy=result.best_val_balanced_accuracy,
                        epochs_completed=result.epochs_completed, ended=time.time(), message=msg)
         return 0
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, never raised to a terminal
@@ -124,8 +132,6 @@ def run_worker(run_dir: str | Path) -> int:
                        "This is a bug; the details are in the run's log.txt.")
             code = "internal"
             try:
-                from . import events as ev
-
                 rec(ev.Failed(code=code, message=message))
             except Exception:  # noqa: BLE001
                 pass

@@ -54,10 +54,10 @@ def plan_name(plan: str, lang: str = "en", top_stages: int | None = None) -> str
     return t(f"plan_{plan}", lang) if has(f"plan_{plan}") else plan
 
 
-def reason_lines(rec, images_per_class: float, lang: str = "en") -> list[str]:
-    """The recommendation's reasons (``rec.reason_keys``) in ``lang``."""
+def reason_lines(rec, lang: str = "en") -> list[str]:
+    """The recommendation's reasons (``rec.reason_keys``, a tlcore.decision.Recommendation) in ``lang``."""
     params = {
-        "ipc": float(images_per_class),
+        "ipc": float(rec.images_per_class),
         "sim": float(rec.similarity),
         "src": t(f"src_{'measured' if rec.similarity_source == 'measured' else 'user'}", lang),
         "threshold": SIMILAR_THRESHOLD,

@@ -1,6 +1,7 @@
 """Chart labels, in English and Korean."""
 
 EN = {
+    "no_data": "n/a",
     "curve_accuracy": "Accuracy",
     "curve_loss": "Loss",
     "curve_train": "training",
@@ -19,6 +20,7 @@ EN = {
 }
 
 KO = {
+    "no_data": "없음",
     "curve_accuracy": "정확도",
     "curve_loss": "손실",
     "curve_train": "학습",

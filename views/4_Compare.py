@@ -1,20 +1,20 @@
 """Compare: several plans on the same data and backbone, queued, their validation curves overlaid."""
 import streamlit as st
 
-import app_common as ui
+import ui
 from tlcore import service, viz
 from tlcore.i18n import plan_name, t, verdict_text
-from tlcore.config import PLAN_NAMES
 
-L = ui.page("page_compare")
+L = ui.lang()
 
 
 def start(ds: dict, model: str, plans: list, epochs: int, rec, lab_recipe: bool) -> None:
     base = service.make_config(ds["path"], model, plans[0] if plans else "head", top_stages=rec.top_stages or 1,
-                               epochs=epochs, batch_size=ui.value("batch_size", service.DEFAULT_BATCH_SIZE),
-                               lr=ui.value("lr", service.DEFAULT_LR), augment=None, quadrant=rec.quadrant)
+                               epochs=epochs, batch_size=ui.value("batch_size", service.defaults.DEFAULT_BATCH_SIZE),
+                               lr=ui.value("lr", service.defaults.DEFAULT_LR), augment=True if rec.augment else None)
     group = service.start_compare(ui.store(), base, plans, top_stages=rec.top_stages or 1,
-                                  lab_recipe=rec if lab_recipe else None)
+                                  lab_recipe=rec if lab_recipe else None, quadrant=rec.quadrant,
+                                  dataset=ds["label"], num_classes=ds["num_classes"])
     st.session_state["compare_group"] = group
     st.query_params["group"] = group
 
@@ -65,12 +65,12 @@ with ui.errors():
     st.caption(ui.dataset_caption(ds) + " · " + t("compare_model", L, model=model, q=rec.quadrant,
                                                   plan=plan_name(rec.plan, L, rec.top_stages)))
     c1, c2 = st.columns([3, 1])
-    plans = c1.multiselect(t("compare_plans", L), PLAN_NAMES, help=t("plan_help", L),
-                           **ui.keep("cmp_plans", list(service.COMPARE_PLANS)))
+    plans = c1.multiselect(t("compare_plans", L), service.PLAN_NAMES, help=t("plan_help", L),
+                           **ui.keep("cmp_plans", list(service.COMPARE_DEFAULT)))
     lab_recipe = service.lab_recipe_applies(ds["path"], model) and st.toggle(
         t("compare_lab_recipe", L), help=t("compare_lab_recipe_help", L), **ui.keep("cmp_lab_recipe", True))
     epochs = c2.number_input(t("epochs_label", L), min_value=1, max_value=100, step=1, disabled=lab_recipe,
-                             **ui.keep("cmp_epochs", service.DEFAULT_EPOCHS))
+                             **ui.keep("cmp_epochs", service.defaults.DEFAULT_EPOCHS))
     if lab_recipe:
         st.caption(t("compare_lab_recipe_epochs", L, epochs=", ".join(
             f"{plan_name(p, L)} {n}" for p, n in service.lab_recipe_epochs(plans, rec).items())))

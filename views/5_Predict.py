@@ -3,11 +3,11 @@ from pathlib import Path
 
 import streamlit as st
 
-import app_common as ui
+import ui
 from tlcore import service
 from tlcore.i18n import t
 
-L = ui.page("page_predict")
+L = ui.lang()
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"]
 
 

@@ -1,13 +1,12 @@
 """Decision map: two questions (size, similarity), the size-similarity matrix, the plan and its layer diagram."""
 import streamlit as st
 
-import app_common as ui
+import ui
 from tlcore import service, viz
-from tlcore.decision import USER_SIMILARITY_CHOICES
 from tlcore.i18n import plan_name, reason_lines, t
 
-L = ui.page("page_map")
-CHOICES = list(USER_SIMILARITY_CHOICES)
+L = ui.lang()
+CHOICES = list(service.SIMILARITY_CHOICES)
 
 
 def on_map_click() -> None:
@@ -67,7 +66,7 @@ with ui.errors():
         st.caption(t("map_click_hint", L))
 
     st.subheader(t("map_rec_title", L, q=rec.quadrant, plan=plan_name(rec.plan, L, rec.top_stages)))
-    for line in reason_lines(rec, ipc, L):
+    for line in reason_lines(rec, L):
         st.markdown(f"- {line}")
     if rec.alternatives:
         st.caption(t("map_alternatives", L, plans=", ".join(plan_name(p, L) for p in rec.alternatives)))

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from ..fsutil import atomic_write, write_text_atomic
-from . import labnet, world
+from ..lab import labnet, world
 
 ProgressFn = Callable[[float, str], None]
 

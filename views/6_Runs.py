@@ -3,17 +3,17 @@ import time
 
 import streamlit as st
 
-import app_common as ui
-from tlcore.errors import TLError
+import ui
+from tlcore import service
 from tlcore.i18n import plan_name, t
 
-L = ui.page("page_runs")
+L = ui.lang()
 
 
 def delete(run_id: str) -> None:
     try:
         ui.store().delete(run_id)
-    except TLError as err:
+    except service.TLError as err:
         st.session_state["runs_notice"] = ("error", str(err))
         return
     st.session_state["progress"].pop(run_id, None)

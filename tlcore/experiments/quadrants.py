@@ -1,4 +1,4 @@
-"""The lab experiment: every plan in every quadrant, over seeds, against the map's recommendation."""
+"""The lab experiment (``python -m tlcore lab experiment``): every plan in every quadrant, over seeds, against the map."""
 from __future__ import annotations
 
 import json
@@ -7,8 +7,10 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
+
+from ..lab.recipes import plan_config, recipe
+from ..plans import COMPARE_DEFAULT
 
 #: The four corners of the map in the lab world: (similarity dial, train images per class).
 #: "large" sits above decision.LARGE_IMAGES_PER_CLASS and "small" far below it.
@@ -20,57 +22,9 @@ QUADRANT_SETTINGS = {
 }
 VAL_PER_CLASS = 100
 NUM_CLASSES = 6
-PLANS = ("head", "top", "full", "scratch")
+PLANS = COMPARE_DEFAULT
 SIMILARITY_DIALS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 SIMILARITY_PER_CLASS = 100
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """Training recipe for one plan on one data size: the same for every quadrant of that size."""
-
-    epochs: int
-    batch_size: int
-    lr: float  # the new output layer's peak learning rate
-    body_lr_mult: float | None = None  # the retrained body's, relative to lr (None: the plan's own)
-
-
-#: Learning rates shared by every plan: a new output layer learns at NEW_LR, a pretrained
-#: layer that a plan retrains at RETRAIN_LR (the plan's "lower learning rate for the
-#: backbone"), and a network trained from scratch at SCRATCH_LR throughout.
-NEW_LR = 1e-2
-RETRAIN_LR = 3e-3
-SCRATCH_LR = 3e-3
-
-
-def recipe(plan: str, size: str) -> Recipe:
-    """Recipes sized so each run is short on a laptop CPU; small data gets more epochs over fewer steps.
-
-    ``top`` and ``full`` differ only in how many layers they retrain: both train their new
-    head at NEW_LR and every retrained pretrained layer at RETRAIN_LR, so that a layer
-    moves as far under one plan as under the other.
-    """
-    epochs, batch = (30, 16) if size == "small" else (6, 128)
-    if plan == "head":
-        return Recipe(epochs + 10 if size == "small" else epochs + 2, batch, NEW_LR)
-    if plan in ("top", "full"):
-        return Recipe(epochs, batch, NEW_LR, RETRAIN_LR / NEW_LR)
-    return Recipe(epochs, batch, SCRATCH_LR)
-
-
-def plan_config(base, plan: str, size: str, rec):
-    """``base`` (a TrainConfig: data, seed, quadrant) set up to train ``plan`` with the lab's recipe.
-
-    ``rec`` is the map's recommendation for the data: its plan trains as recommended (its
-    ``top`` depth, its augmentation); the other plans retrain half of labnet's stages (small
-    data) or the last one (large data) for ``top``, and augment small data unless frozen.
-    The experiment and the app's Compare page both start runs through here.
-    """
-    r = recipe(plan, size)
-    top_stages = rec.top_stages if (plan == "top" and rec.plan == "top") else (2 if size == "small" else 1)
-    augment = rec.augment if plan == rec.plan else (size == "small" and plan != "head")
-    return base.with_(plan=plan, epochs=r.epochs, batch_size=r.batch_size, lr=r.lr, body_lr_mult=r.body_lr_mult,
-                      top_stages=max(1, top_stages), augment=augment)
 
 
 def spearman(x: list[float], y: list[float]) -> float:
@@ -106,9 +60,9 @@ def run_seed(q: int, seed: int, workdir: str | Path, quiet: bool = False) -> dic
     from ..config import TrainConfig
     from ..data import open_dataset
     from ..decision import DatasetProfile, recommend
+    from ..lab.world import write_imagefolder
     from ..similarity import measure_similarity
     from ..train import train
-    from .world import write_imagefolder
 
     sim_dial, per_class = QUADRANT_SETTINGS[q]
     size = "large" if per_class >= 1000 else "small"
@@ -117,11 +71,11 @@ def run_seed(q: int, seed: int, workdir: str | Path, quiet: bool = False) -> dic
     report = open_dataset(data)
     sim = measure_similarity(data, model_name="labnet", seed=seed)
     rec = recommend(DatasetProfile(report.images_per_class, report.num_classes, sim.score, "measured", 4))
-    base = TrainConfig(data=str(data), model="labnet", weights="pretrained", seed=seed, quadrant=q)
+    base = TrainConfig(data=str(data), model="labnet", weights="pretrained", seed=seed)
     acc, secs, epochs = {}, {}, {}
     for plan in PLANS:
         t0 = time.time()
-        res = train(plan_config(base, plan, size, rec))
+        res = train(plan_config(base, plan, size, rec, recipe_for=recipe))
         secs[plan] = time.time() - t0
         acc[plan] = res.best_val_accuracy
         epochs[plan] = res.epochs_completed
@@ -157,8 +111,8 @@ def summarize_quadrant(q: int, units: list[dict]) -> dict:
 
 
 def similarity_curve(seed: int = 0) -> dict:
+    from ..lab.world import make_target
     from ..similarity import similarity_from_arrays
-    from .world import make_target
 
     points = []
     for s in SIMILARITY_DIALS:

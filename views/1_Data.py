@@ -1,12 +1,11 @@
 """Data: the built-in lab dataset (default), a .zip upload, or a folder under the configured data roots."""
 import streamlit as st
 
-import app_common as ui
+import ui
 from tlcore import service, viz
-from tlcore.decision import size_category
 from tlcore.i18n import skip_text, t, warning_text
 
-L = ui.page("page_data")
+L = ui.lang()
 SOURCES = ("lab", "upload", "folder")
 
 with ui.errors():
@@ -17,12 +16,12 @@ with ui.errors():
     ds = None
     if source == "lab":
         c1, c2 = st.columns(2)
-        per_class = c1.select_slider(t("lab_per_class", L), options=service.LAB_PER_CLASS_OPTIONS,
+        per_class = c1.select_slider(t("lab_per_class", L), options=service.defaults.LAB_PER_CLASS_OPTIONS,
                                      help=t("lab_per_class_help", L),
-                                     **ui.keep("lab_per_class", service.LAB_DEFAULT_PER_CLASS))
+                                     **ui.keep("lab_per_class", service.defaults.LAB_DEFAULT_PER_CLASS))
         sim = c2.slider(t("lab_similarity", L), 0.0, 1.0, step=0.05, help=t("lab_similarity_help", L),
-                        **ui.keep("lab_similarity", service.LAB_DEFAULT_SIMILARITY))
-        st.caption(t("lab_explain", L, val=service.LAB_VAL_PER_CLASS))
+                        **ui.keep("lab_similarity", service.defaults.LAB_DEFAULT_SIMILARITY))
+        st.caption(t("lab_explain", L, val=service.defaults.LAB_VAL_PER_CLASS))
         with st.spinner(t("lab_preparing", L)):
             path = service.lab_dataset(sim, per_class)
         ds = ui.use_dataset(path, "lab", t("lab_label", L, s=sim, n=per_class))
@@ -57,7 +56,7 @@ with ui.errors():
         c1.metric(t("metric_classes", L), report.num_classes)
         c2.metric(t("metric_images", L), report.num_images)
         c3.metric(t("metric_per_class", L), f"{report.images_per_class:.0f}")
-        c4.metric(t("metric_size", L), t(f"size_{size_category(report.images_per_class)}", L))
+        c4.metric(t("metric_size", L), t(f"size_{service.size_category(report.images_per_class)}", L))
         st.caption(t("data_split", L, train=len(report.train), val=len(report.val),
                      how=t(f"val_source_{report.val_source}", L)))
         for w in report.warnings:

@@ -1,17 +1,16 @@
 """Train: settings pre-filled from the map, a run in its own process, live curves, Stop, and the results."""
 import streamlit as st
 
-import app_common as ui
+import ui
 from tlcore import service
 from tlcore.i18n import plan_name, t
-from tlcore.config import PLAN_NAMES
 
-L = ui.page("page_train")
+L = ui.lang()
 
 
-def start(ds: dict, settings: dict) -> None:
+def start(ds: dict, settings: dict, quadrant: int) -> None:
     config = service.make_config(ds["path"], **settings)
-    run_id = ui.store().start(config, label=settings["plan"], group="")
+    run_id = service.start_run(ui.store(), config, quadrant=quadrant, dataset=ds["label"], num_classes=ds["num_classes"])
     st.session_state["current_run"] = run_id
     st.query_params["run"] = run_id
 
@@ -31,7 +30,7 @@ with ui.errors():
         c1, c2, c3 = st.columns(3)
         model = c1.selectbox(t("model_label", L), service.list_models(), help=t("model_help", L),
                              **ui.keep("train_model", model_default, name="model"))
-        plan = c2.selectbox(t("plan_label", L), PLAN_NAMES, format_func=lambda p: t(f"plan_{p}", L),
+        plan = c2.selectbox(t("plan_label", L), service.PLAN_NAMES, format_func=lambda p: t(f"plan_{p}", L),
                             help=t("plan_help", L), **ui.keep("plan", rec.plan))
         stages = service.num_stages(model)
         if not 1 <= int(ui.value("top_stages", 1) or 1) <= stages:
@@ -40,11 +39,11 @@ with ui.errors():
                                disabled=plan != "top", **ui.keep("top_stages", max(1, min(stages, rec.top_stages or 1))))
         c1, c2, c3, c4 = st.columns(4)
         epochs = c1.number_input(t("epochs_label", L), min_value=1, max_value=200, step=1,
-                                 **ui.keep("epochs", service.DEFAULT_EPOCHS))
-        batch_size = c2.selectbox(t("batch_label", L), service.BATCH_SIZE_OPTIONS,
-                                  **ui.keep("batch_size", service.DEFAULT_BATCH_SIZE))
-        lr = c3.select_slider(t("lr_label", L), options=service.LR_OPTIONS, format_func=lambda v: f"{v:g}",
-                              help=t("lr_help", L), **ui.keep("lr", service.DEFAULT_LR))
+                                 **ui.keep("epochs", service.defaults.DEFAULT_EPOCHS))
+        batch_size = c2.selectbox(t("batch_label", L), service.defaults.BATCH_SIZE_OPTIONS,
+                                  **ui.keep("batch_size", service.defaults.DEFAULT_BATCH_SIZE))
+        lr = c3.select_slider(t("lr_label", L), options=service.defaults.LR_OPTIONS, format_func=lambda v: f"{v:g}",
+                              help=t("lr_help", L), **ui.keep("lr", service.defaults.DEFAULT_LR))
         augment = c4.checkbox(t("augment_label", L), help=t("augment_help", L), **ui.keep("augment", rec.augment))
         device = service.device_summary()
         st.caption(t("device_caption", L, name=device.name, detail=device.detail))
@@ -56,7 +55,7 @@ with ui.errors():
         quadrant = st.session_state.get("plan_quadrant") or rec.quadrant
         if st.button(t("start", L), key="start_run", type="primary"):
             start(ds, dict(model=model, plan=plan, top_stages=top_stages, epochs=epochs, batch_size=batch_size, lr=lr,
-                           augment=augment, quadrant=quadrant))
+                           augment=augment), quadrant)
 
     run_id = st.session_state.get("current_run") if st.query_params.get("run") else None
     if run_id:

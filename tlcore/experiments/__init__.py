@@ -1,0 +1,1 @@
+"""Lab applications beside the CLI: the quadrant experiment, labnet's pretraining (and the sweeps)."""

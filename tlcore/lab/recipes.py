@@ -1,0 +1,61 @@
+"""The lab's training recipes: how long and how fast each plan trains on small and large lab data.
+
+The experiment, the sweep and the app's Compare page all start lab runs through
+:func:`plan_config`, so a class sees on the chart what the command line measured. A recipe
+depends only on what a plan trains (its registry entry), so a new plan needs no recipe.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..plans import get_plan_spec
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Training recipe for one plan on one data size: the same for every quadrant of that size."""
+
+    epochs: int
+    batch_size: int
+    lr: float  # the new output layer's peak learning rate
+    body_lr_mult: float | None = None  # the retrained body's, relative to lr (None: the plan's own)
+
+
+#: Learning rates shared by every plan: a new output layer learns at NEW_LR, a pretrained
+#: layer that a plan retrains at RETRAIN_LR (the plan's "lower learning rate for the
+#: backbone"), and a network trained from scratch at SCRATCH_LR throughout.
+NEW_LR = 1e-2
+RETRAIN_LR = 3e-3
+SCRATCH_LR = 3e-3
+
+
+def recipe(plan: str, size: str) -> Recipe:
+    """Recipes sized so each run is short on a laptop CPU; small data gets more epochs over fewer steps.
+
+    ``top`` and ``full`` differ only in how many layers they retrain: both train their new
+    head at NEW_LR and every retrained pretrained layer at RETRAIN_LR, so that a layer
+    moves as far under one plan as under the other.
+    """
+    spec = get_plan_spec(plan)
+    epochs, batch = (30, 16) if size == "small" else (6, 128)
+    if spec.trains == "head":
+        return Recipe(epochs + 10 if size == "small" else epochs + 2, batch, NEW_LR)
+    if spec.pretrained:
+        return Recipe(epochs, batch, NEW_LR, RETRAIN_LR / NEW_LR)
+    return Recipe(epochs, batch, SCRATCH_LR)
+
+
+def plan_config(base, plan: str, size: str, rec, recipe_for=None):
+    """``base`` (a TrainConfig: data, seed) set up to train ``plan`` with the lab's recipe.
+
+    ``rec`` is the map's recommendation for the data: its plan trains as recommended (its
+    ``top`` depth, its augmentation); the other plans retrain half of labnet's stages (small
+    data) or the last one (large data) for ``top``, and augment small data unless frozen.
+    The experiment and the app's Compare page both start runs through here. ``recipe_for``
+    replaces :func:`recipe` (the experiment's tests train with a tiny one).
+    """
+    r = (recipe_for or recipe)(plan, size)
+    top_stages = rec.top_stages if (plan == "top" and rec.plan == "top") else (2 if size == "small" else 1)
+    augment = rec.augment if plan == rec.plan else (size == "small" and get_plan_spec(plan).trains != "head")
+    return base.with_(plan=plan, epochs=r.epochs, batch_size=r.batch_size, lr=r.lr, body_lr_mult=r.body_lr_mult,
+                      top_stages=max(1, top_stages), augment=augment)

@@ -1,0 +1,65 @@
+"""The application layer: what the app's pages and the CLI call. Both go through here, and nothing here prints.
+
+``datasets``: the lab's, uploads, folders; ``mapping``: similarity and the decision map;
+``training``: configs, checks and runs; ``compare``: comparisons and their verdict;
+``predict``: trained models on new images; ``defaults``: what the app offers and pre-fills.
+"""
+from . import defaults
+from .compare import (
+    CompareRow,
+    CompareSummary,
+    Verdict,
+    compare_rows,
+    compare_summary,
+    compare_verdict,
+    lab_recipe_applies,
+    lab_recipe_epochs,
+    start_compare,
+)
+from .datasets import (
+    default_model_for,
+    inspect_dataset,
+    lab_dataset,
+    lab_info,
+    list_root_folders,
+    make_lab_dataset,
+    open_data,
+    resolve_root_folder,
+    sample_images,
+    save_upload,
+)
+from .mapping import (
+    list_models,
+    measure_similarity,
+    num_stages,
+    plan_preview,
+    recommend_for,
+    recommendation,
+    similarity_choice_for,
+    similarity_value,
+    what_if,
+)
+from .predict import Predictor
+from .training import (
+    DeviceSummary,
+    check_run,
+    checkpoint_bytes,
+    device_summary,
+    finished_runs,
+    make_config,
+    run_details,
+    run_result,
+    run_samples,
+    run_store,
+    start_run,
+    watch,
+    weights_missing,
+)
+from ..decision import USER_SIMILARITY_CHOICES as SIMILARITY_CHOICES
+from ..decision import size_category
+from ..errors import TLError
+from ..paths import data_roots
+from ..plans import COMPARE_DEFAULT, PLAN_NAMES
+from ..runs import validate_run_id
+
+__all__ = [name for name in dir() if not name.startswith("_")]

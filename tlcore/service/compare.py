@@ -1,0 +1,162 @@
+"""Comparisons: several plans on the same data and backbone, queued as one group, and the verdict on the map."""
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..decision import Recommendation, plan_for_quadrant
+from ..errors import RunError
+from ..events import Progress
+from ..runs import FINAL_STATES
+from . import defaults
+from .datasets import lab_info
+from .mapping import num_stages
+from .training import start_run
+
+if TYPE_CHECKING:
+    from ..config import TrainConfig
+    from ..runs import RunInfo, RunStore
+
+
+def lab_recipe_applies(path: str | Path, model: str) -> bool:
+    """Whether the lab experiment's recipes fit this comparison: labnet on lab data."""
+    return model == "labnet" and lab_info(path) is not None
+
+
+def lab_recipe_epochs(plans: list[str], rec: Recommendation) -> dict[str, int]:
+    """Epochs each plan trains for under the lab recipe, for data of the recommendation's size."""
+    from ..lab.recipes import recipe
+
+    return {plan: recipe(plan, rec.size).epochs for plan in plans}
+
+
+def start_compare(store: "RunStore", base: "TrainConfig", plans: list[str], top_stages: int = 1,
+                  lab_recipe: Recommendation | None = None, *, quadrant: int = 0, dataset: str = "",
+                  num_classes: int = 0) -> str:
+    """Queue one run per plan on the same data and backbone; returns the group id.
+
+    With ``lab_recipe`` (the map's recommendation for the data), each plan trains with the
+    lab experiment's recipe for it (epochs, batch size, learning rates, augmentation), so a
+    class sees on the chart what ``python -m tlcore lab experiment`` measured. ``quadrant``
+    (the map's, kept with each run) lets the verdict name the map's plan. Raises RunError
+    without plans.
+    """
+    from ..lab.recipes import plan_config
+
+    if not plans:
+        raise RunError("Choose at least one plan to compare.", code="no_plans")
+    group = f"cmp-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+    for plan in plans:
+        if lab_recipe is not None:
+            cfg = plan_config(base, plan, lab_recipe.size, lab_recipe)
+        else:
+            cfg = base.with_(plan=plan, top_stages=max(1, int(top_stages)))
+        start_run(store, cfg, label=plan, group=group, quadrant=quadrant, dataset=dataset, num_classes=num_classes)
+    return group
+
+
+def run_seconds(info: "RunInfo", progress: Progress) -> float:
+    if progress.fit_end:
+        return progress.fit_end.seconds
+    if info.started:
+        return float((info.ended or time.time()) - info.started)
+    return 0.0
+
+
+@dataclass
+class CompareRow:
+    run_id: str
+    plan: str
+    status: str
+    best_val_accuracy: float
+    seconds: float
+    trainable_params: int
+    queue_position: int
+    curve: list[tuple[int, float]]
+    message: str = ""
+    best_val_balanced_accuracy: float = 0.0
+
+
+def compare_rows(store: "RunStore", group: str, progress: dict[str, Progress] | None = None) -> list[CompareRow]:
+    """One row per run of a comparison group, oldest first; ``progress`` caches folded events by run id."""
+    progress = progress if progress is not None else {}
+    rows = []
+    for info in sorted((r for r in store.list() if r.group == group), key=lambda r: r.created):
+        p = progress[info.run_id] = store.progress(info.run_id, progress.get(info.run_id))
+        rows.append(CompareRow(
+            run_id=info.run_id, plan=info.plan, status=info.status, best_val_accuracy=info.best_val_accuracy,
+            seconds=run_seconds(info, p), trainable_params=p.fit_start.trainable_params if p.fit_start else 0,
+            queue_position=info.queue_position, curve=p.curve(), message=info.message,
+            best_val_balanced_accuracy=info.best_val_balanced_accuracy,
+        ))
+    return rows
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Does the experiment agree with the map? ``key``/``params`` are for tlcore.i18n."""
+
+    agrees: bool | None
+    key: str
+    params: dict
+
+
+def compare_verdict(results: list, recommended_plan: str, tolerance: float | None = None) -> Verdict:
+    """Compare finished runs' best accuracies with the map's recommended plan.
+
+    ``results``: rows with ``plan``, ``status`` and ``best_val_accuracy`` (CompareRow or dicts).
+    """
+    tolerance = defaults.VERDICT_TOLERANCE if tolerance is None else tolerance
+
+    def get(r, k):
+        return r[k] if isinstance(r, dict) else getattr(r, k)
+
+    if not results or any(get(r, "status") not in FINAL_STATES for r in results):
+        return Verdict(None, "verdict_pending", {})
+    done = [r for r in results if get(r, "status") == "completed"]
+    by_plan: dict[str, float] = {}
+    for r in done:
+        by_plan[get(r, "plan")] = max(by_plan.get(get(r, "plan"), 0.0), float(get(r, "best_val_accuracy")))
+    if recommended_plan not in by_plan:
+        return Verdict(None, "verdict_not_run", {"plan": recommended_plan})
+    best_plan = max(by_plan, key=by_plan.get)
+    best, rec = by_plan[best_plan], by_plan[recommended_plan]
+    params = {"plan": recommended_plan, "acc": rec * 100, "best_plan": best_plan, "best_acc": best * 100,
+              "gap": (best - rec) * 100, "tol": tolerance * 100}
+    if best_plan == recommended_plan or rec >= best - 1e-9:
+        return Verdict(True, "verdict_agree_best", params)
+    if rec >= best - tolerance:
+        return Verdict(True, "verdict_agree_close", params)
+    return Verdict(False, "verdict_disagree", params)
+
+
+@dataclass
+class CompareSummary:
+    rows: list[CompareRow]
+    verdict: Verdict
+    recommended_plan: str
+    epochs: int
+    active: bool
+
+
+def compare_summary(store: "RunStore", group: str, progress: dict[str, Progress] | None = None) -> CompareSummary:
+    """A comparison group's rows, and whether its result agrees with the map.
+
+    The recommended plan comes from the quadrant the runs were started with (kept in their
+    meta.json), so a reloaded page judges the same experiment the same way.
+    """
+    rows = compare_rows(store, group, progress)
+    recommended, epochs = "", 0
+    if rows:
+        first = store.get(rows[0].run_id)
+        epochs = store.config(rows[0].run_id).epochs
+        if first.quadrant in (1, 2, 3, 4):
+            recommended = plan_for_quadrant(first.quadrant, num_stages(first.model or "labnet")).plan
+    if not recommended and rows and all(r.status in FINAL_STATES for r in rows):
+        verdict = Verdict(None, "verdict_no_map", {})
+    else:
+        verdict = compare_verdict(rows, recommended)
+    return CompareSummary(rows, verdict, recommended, epochs, any(r.status not in FINAL_STATES for r in rows))

@@ -1,0 +1,190 @@
+"""Datasets for the app and the CLI: the lab's, uploads, folders under the data roots, and their reports."""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import DataError
+from ..fsutil import atomic_write, read_json, write_json_atomic
+from ..paths import cache_dir, data_roots
+from . import defaults
+
+UPLOAD_NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+# ---------------------------------------------------------------------------
+# Folders under the data roots
+
+
+def _root_folders() -> dict[str, Path]:
+    """Label -> folder for every visible folder directly inside a data root that stays inside it."""
+    out: dict[str, Path] = {}
+    for root in data_roots():
+        if not root.is_dir():
+            continue
+        for d in sorted(root.iterdir()):
+            if d.name.startswith(".") or not d.is_dir():
+                continue
+            resolved = d.resolve()
+            if resolved.parent == root:  # a link that leads elsewhere is not offered
+                out.setdefault(f"{root.name}/{d.name}", resolved)
+    return out
+
+
+def list_root_folders() -> list[str]:
+    """Dataset folders directly inside the configured roots, as ``root-name/folder`` labels."""
+    return list(_root_folders())
+
+
+def resolve_root_folder(label: str) -> Path:
+    """The folder behind a label from :func:`list_root_folders`; anything else (a typed path) is refused."""
+    folder = _root_folders().get(label)
+    if folder is None:
+        raise DataError(f"'{label}' is not a dataset folder under the configured data roots.",
+                        "Pick one from the list; the server's administrator sets the roots with TLCORE_DATA_ROOTS.",
+                        code="not_in_roots")
+    return folder
+
+
+# ---------------------------------------------------------------------------
+# The lab and uploads
+
+
+@contextmanager
+def _locked(path: Path):
+    """An exclusive lock on ``path`` (created if missing) for the duration of the block."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def lab_dataset(similarity: float, per_class: int, seed: int | None = None, val_per_class: int | None = None) -> Path:
+    """The lab dataset for these dials, written once into the cache and reused."""
+    from ..lab.world import world_fingerprint, write_imagefolder
+
+    seed = defaults.LAB_SEED if seed is None else int(seed)
+    val = int(val_per_class or defaults.LAB_VAL_PER_CLASS)
+    s = round(float(similarity), 2)
+    # The world's fingerprint is in the name: after a change to the world, nothing older is reused.
+    out = cache_dir() / "lab" / f"s{s:.2f}-n{int(per_class)}-v{val}-seed{seed}-w{world_fingerprint()}"
+    if (out / "lab.json").is_file():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Write aside, then rename: two sessions asking at once never see half a dataset.
+    tmp = Path(tempfile.mkdtemp(prefix=".lab-", dir=out.parent))
+    try:
+        write_imagefolder(tmp, s, int(per_class), seed=seed, val_per_class=val)
+        try:
+            os.rename(tmp, out)
+        except OSError:
+            if not (out / "lab.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def make_lab_dataset(out: Path, similarity: float, per_class: int, seed: int = 0, val_per_class: int = 100,
+                     num_classes: int = 6) -> dict:
+    """``python -m tlcore lab make``: write a lab dataset as an image folder at ``out``. Raises ConfigError."""
+    from ..errors import ConfigError
+    from ..lab.world import write_imagefolder
+
+    if not 0.0 <= similarity <= 1.0:
+        raise ConfigError(f"--similarity must be between 0 and 1, not {similarity}.")
+    if per_class < 2:
+        raise ConfigError(f"--per-class must be at least 2, not {per_class}.")
+    path = write_imagefolder(Path(out), similarity, per_class, seed=seed, val_per_class=val_per_class,
+                             num_classes=num_classes)
+    return {"path": str(path), "similarity": similarity, "per_class": per_class, "seed": seed}
+
+
+def save_upload(name: str, data: bytes) -> Path:
+    """Store an uploaded .zip in the cache, extract it safely once, and return the dataset folder.
+
+    The same bytes uploaded by several sessions at once are stored and extracted once (under a
+    lock); the others wait and share the result. Raises DataError for an unusable zip.
+    """
+    from ..data import open_dataset
+
+    if not data:
+        raise DataError(f"'{name}' is empty.", "Upload a .zip of a folder with one subfolder per class.", code="empty_upload")
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    base = cache_dir() / "uploads" / digest
+    marker = base / "dataset.json"
+    with _locked(cache_dir() / "uploads" / f".{digest}.lock"):
+        known = read_json(marker, None)
+        if known and Path(known.get("root", "")).is_dir():
+            return Path(known["root"])
+        shutil.rmtree(base, ignore_errors=True)  # what a crash mid-way left behind
+        base.mkdir(parents=True)
+        safe = UPLOAD_NAME_RE.sub("_", Path(name).name)[-100:] or "upload.zip"
+        if not safe.lower().endswith(".zip"):
+            safe += ".zip"
+        zip_path = base / safe
+        atomic_write(zip_path, lambda tmp: Path(tmp).write_bytes(data))
+        try:
+            report = open_dataset(zip_path, work_dir=base / "extracted")
+        except BaseException:
+            shutil.rmtree(base, ignore_errors=True)
+            raise
+        write_json_atomic(marker, {"name": name, "root": report.root})
+        return Path(report.root)
+
+
+def open_data(path: str | Path):
+    """Check a dataset folder: a tlcore.data.DatasetReport."""
+    from ..data import open_dataset
+
+    return open_dataset(path)
+
+
+def lab_info(path: str | Path) -> dict | None:
+    """The dials a lab dataset was made with (its lab.json), or None for other data."""
+    return read_json(Path(path) / "lab.json", None)
+
+
+def sample_images(report, per_class: int = 6) -> dict[str, list[str]]:
+    """A few image paths per class (from the training split) for a preview grid."""
+    out: dict[str, list[str]] = {c: [] for c in report.classes}
+    for path, label in list(report.train) + list(report.val):
+        bucket = out[report.classes[label]]
+        if len(bucket) < per_class:
+            bucket.append(path)
+    return out
+
+
+def default_model_for(path: str | Path) -> str:
+    """labnet for lab datasets (they carry lab.json), resnet18 otherwise."""
+    p = Path(path)
+    return "labnet" if p.is_dir() and (p / "lab.json").exists() else "resnet18"
+
+
+def inspect_dataset(path: str | Path) -> dict:
+    """``python -m tlcore inspect --json``: the dataset report with the map's size category.
+
+    A zip is checked in a scratch folder that is removed afterwards: ``zip`` names it and ``root``
+    is None (no folder of it persists); for a folder ``root`` is the folder.
+    """
+    from ..data import open_dataset
+    from ..decision import is_size_borderline, size_category
+
+    is_zip = Path(path).is_file()
+    with tempfile.TemporaryDirectory(prefix="tlcore-inspect-") as scratch:
+        report = open_dataset(path, work_dir=scratch if is_zip else None)
+    out = report.to_json()
+    if is_zip:
+        out["zip"], out["root"] = str(Path(path).resolve()), None
+    out["size"] = size_category(report.images_per_class)
+    out["size_borderline"] = is_size_borderline(report.images_per_class)
+    return out

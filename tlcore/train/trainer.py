@@ -1,0 +1,438 @@
+"""The trainer: config and stop signal in, typed events out. It never prints."""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .. import events as ev
+from ..config import TrainConfig
+from ..errors import ConfigError, StopRequested, TLError, TrainingError
+from ..models import GroupedNet, Normalize, build_model, get_spec
+from ..optim import AdamW, WarmupCosine
+from ..plans import FreezePlan, apply_plan, get_plan, param_groups
+from .augment import augment_batch
+from .checkpoint import make_checkpoint, save_checkpoint_atomic
+from .device import Precision, pick_device, seed_everything
+from .metrics import balanced_accuracy, confusion_matrix, per_class_recall
+
+StopFn = Callable[[], bool]
+
+#: Batch progress events are throttled to this interval: enough for a live bar,
+#: cheap for the event log and its readers.
+BATCH_EVENT_INTERVAL_S = 0.25
+
+#: Misclassified validation examples kept for the app to show.
+MAX_MISCLASSIFIED = 24
+
+
+@dataclass
+class TrainResult:
+    status: str  # completed | stopped
+    best_val_accuracy: float
+    best_epoch: int
+    epochs_completed: int
+    seconds: float
+    best_val_balanced_accuracy: float = 0.0
+
+
+@dataclass
+class Split:
+    """One side of the dataset: its images (decoded once into a store) and labels, and cached frozen outputs."""
+
+    items: list[tuple[str, int]]
+    labels: torch.Tensor
+    store: object  # tlcore.data.ImageStore
+    cached: torch.Tensor | None = None  # outputs of the frozen groups before ``Trainer.cache_start``
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def batch_slices(n: int, batch_size: int) -> list[slice]:
+    """Slices of ``range(n)`` of ``batch_size``; a last batch of one image joins the one before.
+
+    BatchNorm in training mode cannot normalize a single image whose feature map is 1x1
+    ("Expected more than 1 value per channel"), so no training batch holds one image
+    (unless the whole set is one image).
+    """
+    bounds = list(range(0, n, batch_size)) + [n]
+    if len(bounds) > 2 and bounds[-1] - bounds[-2] == 1:
+        del bounds[-2]
+    return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+
+
+def _has_training_batchnorm(net: GroupedNet) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm)
+               for name, g in net.groups.items() if name not in net.frozen and name not in net.bn_frozen
+               for m in g.modules())
+
+
+class Trainer:
+    """One fit of one config. Use :func:`train` unless you need the pieces."""
+
+    def __init__(self, config: TrainConfig, emit: ev.Emit = ev.ignore, stop: StopFn | None = None,
+                 checkpoint_path: str | Path | None = None):
+        self.config = config
+        self.emit = emit
+        self.stop = stop or (lambda: False)
+        self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
+        self.spec = get_spec(config.model)
+        self.plan: FreezePlan = get_plan(config.plan, config.top_stages, config.body_lr_mult)
+        self.best_score = -1.0  # what chooses the best epoch: accuracy, or balanced accuracy when imbalanced
+        self.best: ev.EpochEnd | None = None
+        self.best_state: dict | None = None
+        self.epochs_completed = 0
+        self._data_s = 0.0
+        self._last_batch_event = 0.0
+
+    # -- derived from the config ------------------------------------------------
+    @property
+    def image_size(self) -> int:
+        return self.config.image_size or self.spec.input_size
+
+    @property
+    def augment(self) -> bool:
+        return self.config.augment if self.config.augment is not None else self.plan.spec.augment
+
+    def _check_stop(self) -> None:
+        if self.stop():
+            raise StopRequested()
+
+    # -- setup ---------------------------------------------------------------
+    def setup(self) -> None:
+        from ..data import IMBALANCE_RATIO, ImageStore, open_dataset
+
+        cfg = self.config
+        if self.image_size < self.spec.min_input_size:
+            raise ConfigError(
+                f"Image size {self.image_size} px is smaller than {cfg.model} accepts ({self.spec.min_input_size} px).",
+                f"Use an image size of at least {self.spec.min_input_size}, or another model.", code="image_too_small")
+        seed_everything(cfg.seed)
+        self.device = pick_device(cfg.device)
+        self.precision = Precision.for_device(self.device)
+        self.emit(ev.Status(phase="data", message="Reading the dataset"))
+        self.dataset = open_dataset(cfg.data, val_fraction=cfg.val_fraction, seed=cfg.seed)
+        self.classes = list(self.dataset.classes)
+        counts = [sum(1 for _, y in self.dataset.train if y == k) for k in range(len(self.classes))]
+        self.imbalanced = min(counts) * IMBALANCE_RATIO < max(counts)
+        self._check_stop()
+
+        def progress(done: int, total: int) -> None:
+            frac = done / total if total else 0.0
+            self.emit(ev.Status(phase="weights", message=f"Downloading weights {done / 1e6:.1f} MB", fraction=frac))
+
+        weights = cfg.weights if self.plan.pretrained else "none"
+        if weights != "none":
+            self.emit(ev.Status(phase="weights", message="Loading pretrained weights"))
+        self.net: GroupedNet = build_model(cfg.model, len(self.classes), weights, progress=progress)
+        self.plan_report = apply_plan(self.net, self.plan)
+        # Both stores share one memory budget, in proportion to their size.
+        budget = cfg.memory_budget_mb * 2**20
+        n_all = max(1, self.dataset.num_images)
+        self.train, self.val = (
+            Split(list(items), torch.tensor([y for _, y in items], dtype=torch.long),
+                  ImageStore([p for p, _ in items], self.image_size, budget * len(items) // n_all))
+            for items in (self.dataset.train, self.dataset.val))
+        self.normalize = Normalize(self.spec.mean, self.spec.std).to(self.device)
+        self.net.to(self.device)
+        if self.precision.channels_last:
+            self.net.to(memory_format=torch.channels_last)
+        self.scaler = self.precision.scaler()
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+        self.loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+        self.batch_size = min(cfg.batch_size, max(1, len(self.train)))
+        if self.batch_size == 1 and len(self.train) > 1 and _has_training_batchnorm(self.net):
+            self.batch_size = 2
+            self.emit(ev.Warning_(code="batch_size_raised", message=(
+                "Batch size 1 cannot train BatchNorm layers (they need two images to normalize); training with 2.")))
+        self.cache_start = self._cache_start()
+
+    def _cache_start(self) -> str | None:
+        """The first group whose inputs are cached, or None to compute every batch afresh.
+
+        A frozen backbone (``head``) is computed once: its features are cached. A frozen prefix
+        (``top``) is cached at its boundary too, when the images are not augmented and its
+        outputs fit the memory budget (the same results as recomputing it).
+        """
+        if not self.config.cache_features or self.augment:
+            return None
+        first = self.net.first_trainable_group() or "head"
+        if first == "head":
+            return "head"
+        if first != self.net.group_names[0] and self._prefix_fits_budget(first):
+            return first
+        return None
+
+    def _make_optimizer(self, steps_per_epoch: int):
+        groups = param_groups(self.net, self.plan, self.config.lr, self.config.weight_decay)
+        opt = AdamW(groups)
+        sched = WarmupCosine(opt, steps_per_epoch * self.config.epochs)
+        return opt, sched
+
+    # -- batches --------------------------------------------------------------
+    def _fetch(self, split: Split, indices) -> torch.Tensor:
+        """A normalized input batch on the device; its time (decoding included) counts as data time."""
+        t = time.perf_counter()
+        x = split.store.get_batch(indices).to(self.device, non_blocking=True)
+        if self.precision.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        x = self.normalize(x)
+        self._data_s += time.perf_counter() - t
+        return x
+
+    def _forward_train(self, x: torch.Tensor) -> torch.Tensor:
+        start = self.net.first_trainable_group() or "head"
+        with self.precision.autocast():
+            if start != self.net.group_names[0]:
+                # The frozen prefix: no graph, no stored activations.
+                with torch.no_grad():
+                    x = self.net.forward_until(x, start)
+            return self.net.forward_from(x, start)
+
+    @torch.no_grad()
+    def _compute_cached(self, split: Split, phase: str) -> torch.Tensor:
+        """Outputs of the frozen groups before ``cache_start`` for every image of ``split`` (BatchNorm in eval)."""
+        self.net.eval()
+        out = []
+        n = len(split)
+        bs = max(self.config.batch_size, 64)
+        for i in range(0, n, bs):
+            self._check_stop()
+            x = self._fetch(split, range(i, min(n, i + bs)))
+            with self.precision.autocast():
+                y = self.net.forward_until(x, self.cache_start)
+                # Head features are kept in float32; a prefix keeps the dtype the next group would get.
+                out.append(y.float() if self.cache_start == "head" else y)
+            self.emit(ev.Status(phase="features", message=f"Computing frozen features ({phase})",
+                                fraction=min(1.0, (i + bs) / n)))
+        return torch.cat(out) if out else torch.empty(0)
+
+    @torch.no_grad()
+    def _prefix_fits_budget(self, first_trainable: str) -> bool:
+        """Would the frozen prefix's outputs for every image fit the memory budget?"""
+        self.net.eval()
+        probe = torch.zeros(1, 3, self.image_size, self.image_size, dtype=torch.uint8, device=self.device)
+        with self.precision.autocast():
+            out = self.net.forward_until(self.normalize(probe), first_trainable)
+        need = out.numel() * out.element_size() * self.dataset.num_images
+        return need <= self.config.memory_budget_mb * 2**20
+
+    def _maybe_batch_event(self, epoch: int, step: int, steps: int, seen: int, t0: float, loss: float) -> None:
+        now = time.time()
+        if step < steps and now - self._last_batch_event < BATCH_EVENT_INTERVAL_S:
+            return
+        self._last_batch_event = now
+        elapsed = max(1e-6, now - t0)
+        remaining = (steps - step) * elapsed / max(1, step) + (self.config.epochs - epoch) * elapsed * steps / max(1, step)
+        self.emit(ev.BatchProgress(epoch=epoch, step=step, steps=steps, images_per_sec=seen / elapsed,
+                                   train_loss=loss, eta_s=remaining))
+
+    def _check_loss(self, loss: float, epoch: int, step: int) -> None:
+        if not math.isfinite(loss):
+            raise TrainingError(
+                f"The loss became {'NaN' if math.isnan(loss) else 'infinite'} at epoch {epoch}, step {step}: "
+                f"training diverged (learning rate {self.config.lr:g} is probably too high).",
+                "Lower the learning rate (for example 1e-3 or 1e-4) and start again.",
+                code="non_finite_loss",
+            )
+
+    # -- epochs ----------------------------------------------------------------
+    def _train_epoch(self, epoch: int, opt, sched) -> tuple[float, float, int]:
+        split = self.train
+        perm = torch.randperm(len(split), generator=self.gen)
+        slices = batch_slices(len(split), self.batch_size)
+        steps = len(slices)
+        self.net.train()
+        total_loss = 0.0
+        correct = torch.zeros((), device=self.device, dtype=torch.long)
+        seen = 0
+        t0 = time.time()
+        for step, sl in enumerate(slices, 1):
+            self._check_stop()
+            idx = perm[sl]
+            # index_select: the same rows as labels[idx], several times cheaper for small batches
+            y = split.labels.index_select(0, idx).to(self.device, non_blocking=True)
+            if split.cached is not None:
+                x = split.cached.index_select(0, idx.to(split.cached.device))
+                if x.dim() == 4 and self.precision.channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)  # index_select returns NCHW
+                with self.precision.autocast():
+                    logits = self.net.forward_from(x, self.cache_start)
+            else:
+                x = self._fetch(split, idx.tolist())
+                if self.augment:
+                    x = augment_batch(x, self.gen)
+                logits = self._forward_train(x)
+            loss = self.loss_fn(logits.float(), y)
+            loss_value = loss.item()  # one read serves the divergence check, the mean and the events
+            self._check_loss(loss_value, epoch, step)
+            opt.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()
+            self.scaler.step(opt)
+            self.scaler.update()
+            sched.step()
+            total_loss += loss_value * len(idx)
+            correct += (logits.argmax(1) == y).sum()
+            seen += len(idx)
+            self._maybe_batch_event(epoch, step, steps, seen, t0, loss_value)
+        return total_loss / max(1, seen), float(correct) / max(1, seen), seen
+
+    @torch.no_grad()
+    def _evaluate(self) -> tuple[float, torch.Tensor, torch.Tensor]:
+        """(mean loss, predictions, confidences) on the validation split."""
+        split = self.val
+        self.net.eval()
+        n = len(split)
+        bs = max(self.config.batch_size, 64)
+        loss_sum, preds, confs = 0.0, [], []
+        for i in range(0, n, bs):
+            self._check_stop()
+            y = split.labels[i:i + bs].to(self.device)
+            with self.precision.autocast():
+                if split.cached is not None:
+                    logits = self.net.forward_from(split.cached[i:i + bs], self.cache_start)
+                else:
+                    logits = self.net(self._fetch(split, range(i, min(n, i + bs))))
+            logits = logits.float()
+            loss_sum += float(F.cross_entropy(logits, y, reduction="sum"))
+            c, p = logits.softmax(1).max(1)
+            preds.append(p)
+            confs.append(c)
+        pred = torch.cat(preds).cpu() if preds else torch.empty(0, dtype=torch.long)
+        conf = torch.cat(confs).cpu() if confs else torch.empty(0)
+        return loss_sum / max(1, n), pred, conf
+
+    def _save_best(self, epoch_end: ev.EpochEnd) -> None:
+        self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.net.state_dict().items()}
+        if self.checkpoint_path is None:
+            return
+        save_checkpoint_atomic(make_checkpoint(
+            model_state=self.best_state, config=self.config.to_json(), classes=self.classes, epoch=epoch_end.epoch,
+            val_accuracy=epoch_end.val_accuracy, val_balanced_accuracy=epoch_end.val_balanced_accuracy,
+            model=self.config.model, image_size=self.image_size, mean=self.spec.mean, std=self.spec.std,
+            plan_report=self.plan_report.to_json()), self.checkpoint_path)
+
+    def _final_evaluation(self) -> None:
+        if self.best_state is not None:
+            self.net.load_state_dict(self.best_state)
+        _, pred, conf = self._evaluate()
+        labels = self.val.labels
+        confusion = confusion_matrix(labels, pred, len(self.classes))
+        wrong = [i for i in range(len(pred)) if pred[i] != labels[i]]
+        wrong.sort(key=lambda i: -float(conf[i]))
+        mis = [{"path": self.val.items[i][0], "true": self.classes[int(labels[i])], "pred": self.classes[int(pred[i])],
+                "confidence": round(float(conf[i]), 4)} for i in wrong[:MAX_MISCLASSIFIED]]
+        self.emit(ev.Evaluation(classes=self.classes, per_class_accuracy=per_class_recall(confusion),
+                                balanced_accuracy=balanced_accuracy(confusion), confusion=confusion.tolist(),
+                                misclassified=mis, num_misclassified=len(wrong)))
+
+    def _epoch(self, epoch: int, opt, sched) -> ev.EpochEnd:
+        t0 = time.time()
+        self._data_s = 0.0
+        train_loss, train_acc, seen = self._train_epoch(epoch, opt, sched)
+        train_s = time.time() - t0
+        val_loss, pred, _ = self._evaluate()
+        labels = self.val.labels
+        acc = float((pred == labels).float().mean()) if len(labels) else 0.0
+        bal = balanced_accuracy(confusion_matrix(labels, pred, len(self.classes)))
+        # A non-finite validation loss is a diverging model: never the best one.
+        score = (bal if self.imbalanced else acc) if math.isfinite(val_loss) else -math.inf
+        is_best = score > self.best_score
+        secs = time.time() - t0
+        end = ev.EpochEnd(epoch=epoch, train_accuracy=train_acc, val_accuracy=acc, val_balanced_accuracy=bal,
+                          train_loss=train_loss, val_loss=val_loss if math.isfinite(val_loss) else None,
+                          seconds=secs, images_per_sec=seen / max(1e-6, secs), lr=opt.param_groups[0]["lr"],
+                          best=is_best, train_seconds=train_s, data_seconds=self._data_s, images=seen)
+        if is_best:
+            self.best_score, self.best = score, end
+            self._save_best(end)
+        return end
+
+    def fit(self) -> TrainResult:
+        cfg = self.config
+        t_start = time.time()
+        self.setup()
+        setup_s = time.time() - t_start
+        if self.cache_start is not None:
+            self.train.cached = self._compute_cached(self.train, "train")
+            self.val.cached = self._compute_cached(self.val, "validation")
+        cache_s = time.time() - t_start - setup_s
+        if self.imbalanced:
+            self.emit(ev.Warning_(code="imbalanced_best", message=(
+                "The classes are imbalanced: the best epoch is chosen by balanced accuracy (the mean of the "
+                "per-class accuracies), so that a rare class counts as much as a common one.")))
+        steps = len(batch_slices(len(self.train), self.batch_size))
+        self.emit(ev.FitStart(
+            epochs=cfg.epochs, steps_per_epoch=steps, num_train=len(self.train), num_val=len(self.val),
+            classes=self.classes, device=str(self.device), plan=cfg.plan, model=cfg.model,
+            trainable_params=self.plan_report.trainable_params, frozen_params=self.plan_report.frozen_params,
+            plan_report=self.plan_report.to_json(), feature_cache=self.cache_start is not None, lr=cfg.lr,
+            body_lr=0.0 if self.plan.spec.trains == "head" else cfg.lr * self.plan.body_lr_mult,
+            imbalanced=self.imbalanced, batch_size=self.batch_size, setup_seconds=setup_s, cache_seconds=cache_s))
+        opt, sched = self._make_optimizer(steps)
+        epoch = 1
+        retried_oom = False
+        decodes_after_1 = 0
+        while epoch <= cfg.epochs:
+            self.emit(ev.EpochStart(epoch=epoch))
+            try:
+                end = self._epoch(epoch, opt, sched)
+            except torch.OutOfMemoryError:
+                if retried_oom or self.batch_size <= 2:
+                    raise TrainingError(
+                        f"Out of GPU memory even at batch size {self.batch_size}.",
+                        "Use a smaller --batch-size or --image-size, a smaller model, or train on the CPU.",
+                        code="out_of_memory",
+                    ) from None
+                retried_oom = True
+                self.batch_size = max(2, self.batch_size // 2)
+                if self.device.type == "cuda":
+                    torch.cuda.empty_cache()
+                self.emit(ev.Warning_(code="oom_retry", message=(
+                    f"Out of memory: retrying the epoch with half the batch size ({self.batch_size}).")))
+                opt, sched = self._make_optimizer(len(batch_slices(len(self.train), self.batch_size)))
+                continue
+            if epoch == 1:
+                decodes_after_1 = self.train.store.decodes + self.val.store.decodes
+            self.epochs_completed = epoch
+            self.emit(end)
+            epoch += 1
+        decodes_again = self.train.store.decodes + self.val.store.decodes - decodes_after_1
+        self._final_evaluation()
+        result = self._result("completed", time.time() - t_start)
+        self.emit(ev.FitEnd(best_val_accuracy=result.best_val_accuracy,
+                            best_val_balanced_accuracy=result.best_val_balanced_accuracy, best_epoch=result.best_epoch,
+                            epochs_completed=self.epochs_completed, seconds=result.seconds,
+                            decodes_after_epoch1=decodes_again))
+        return result
+
+    def _result(self, status: str, seconds: float) -> TrainResult:
+        b = self.best
+        return TrainResult(status, b.val_accuracy if b else 0.0, b.epoch if b else 0, self.epochs_completed, seconds,
+                           b.val_balanced_accuracy if b else 0.0)
+
+
+def train(config: TrainConfig, emit: ev.Emit = ev.ignore, stop: StopFn | None = None,
+          checkpoint_path: str | Path | None = None) -> TrainResult:
+    """Fit one config, emitting events. Returns the result; ``stop()`` ends it early with status 'stopped'.
+
+    User-facing problems raise :class:`TLError` after a ``failed`` event.
+    """
+    trainer = Trainer(config, emit, stop, checkpoint_path)
+    t0 = time.time()
+    try:
+        return trainer.fit()
+    except StopRequested:
+        result = trainer._result("stopped", time.time() - t0)
+        emit(ev.Cancelled(epochs_completed=trainer.epochs_completed, best_val_accuracy=result.best_val_accuracy))
+        return result
+    except TLError as exc:
+        emit(ev.Failed(code=exc.code, message=exc.user_message()))
+        raise
