@@ -78,24 +78,24 @@ def _progress_line(b, epochs: int, last_val: float | None) -> str:
             f"{b.images_per_sec:.0f} img/s ETA {eta // 60}:{eta % 60:02d}{val}   ")
 
 
-def print_events(events, state: dict, out=sys.stderr) -> None:
-    """Draw a run's events as progress lines on ``out`` (``state`` carries the epoch count and last accuracy)."""
+def print_events(events, progress, out=sys.stderr) -> None:
+    """Draw a run's new events as progress lines on ``out``; ``progress`` (tlcore.events.Progress) folds them."""
     from . import events as ev
 
     for e in events:
+        progress.feed([e])
         if isinstance(e, ev.FitStart):
-            state["epochs"] = e.epochs
             out.write(f"training {e.model} with plan '{e.plan}' on {e.device}: {e.num_train} train / {e.num_val} val "
                       f"images, {e.trainable_params:,} trainable of {e.trainable_params + e.frozen_params:,} parameters"
                       f"{' (frozen features cached)' if e.feature_cache else ''}\n")
         elif isinstance(e, ev.Status):
             out.write(f"\r{e.message}" + (f" {e.fraction * 100:.0f}%" if e.fraction else "") + "          ")
         elif isinstance(e, ev.BatchProgress):
-            out.write(_progress_line(e, state.get("epochs", 0), state.get("last_val")))
+            last = progress.epochs[-1].val_accuracy if progress.epochs else None
+            out.write(_progress_line(e, progress.total_epochs, last))
         elif isinstance(e, ev.EpochEnd):
-            state["last_val"] = e.val_accuracy
             val_loss = f"{e.val_loss:.3f}" if e.val_loss is not None else "n/a"
-            out.write(f"\repoch {e.epoch}/{state.get('epochs', 0)}: train acc {e.train_accuracy:.3f} loss "
+            out.write(f"\repoch {e.epoch}/{progress.total_epochs}: train acc {e.train_accuracy:.3f} loss "
                       f"{e.train_loss:.3f} | val acc {e.val_accuracy:.3f} (balanced {e.val_balanced_accuracy:.3f}) "
                       f"loss {val_loss} ({e.seconds:.1f} s){' *' if e.best else ''}                    \n")
         elif isinstance(e, ev.Warning_):
@@ -125,10 +125,12 @@ def cmd_train(args) -> int:
     if not args.json:
         print(f"run {run_id} in {store.run_dir(run_id)}", file=sys.stderr)
     try:
-        state: dict = {}
+        from .events import Progress
+
+        progress = Progress()
         for events in service.watch(store, run_id):
             if not args.json:
-                print_events(events, state)
+                print_events(events, progress)
         if not args.json:
             sys.stderr.write("\n")
         info = store.get(run_id)

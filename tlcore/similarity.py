@@ -142,23 +142,22 @@ def _stratified_subset(labels: np.ndarray, max_images: int, seed: int) -> np.nda
     return np.sort(np.concatenate(chosen))
 
 
-def _to_model_input(batch_uint8_nchw: torch.Tensor, size: int, mean, std) -> torch.Tensor:
-    x = batch_uint8_nchw.float().div_(255.0)
+def _to_model_input(batch_uint8_nchw: torch.Tensor, size: int, normalize) -> torch.Tensor:
+    """uint8 (B, 3, H, W) -> the backbone's normalized input at ``size`` x ``size``."""
+    x = batch_uint8_nchw.float()
     if x.shape[-2:] != (size, size):
         x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-    m = torch.tensor(mean, dtype=x.dtype).view(1, 3, 1, 1)
-    s = torch.tensor(std, dtype=x.dtype).view(1, 3, 1, 1)
-    return (x - m) / s
+    return normalize(x)
 
 
 @torch.inference_mode()
-def _features(net, get_batch: Callable[[np.ndarray], torch.Tensor], n: int, size: int, mean, std, batch: int,
+def _features(net, get_batch: Callable[[np.ndarray], torch.Tensor], n: int, size: int, normalize, batch: int,
               on_batch: Callable[[int], None]) -> torch.Tensor:
     net.eval()
     out = []
     for start in range(0, n, batch):
         idx = np.arange(start, min(n, start + batch))
-        out.append(net.features(_to_model_input(get_batch(idx), size, mean, std)).flatten(1).float())
+        out.append(net.features(_to_model_input(get_batch(idx), size, normalize)).flatten(1).float())
         on_batch(len(idx))
     return torch.cat(out)
 
@@ -183,6 +182,7 @@ def _measure(get_batch, labels: np.ndarray, model_name: str, weights: str, size:
     n = len(labels)
     spec = models.get_spec(model_name)
     size = int(size or spec.input_size)
+    normalize = models.Normalize(spec.mean, spec.std)
     batch = 256 if size <= 64 else 32
     done = [0]
 
@@ -195,13 +195,13 @@ def _measure(get_batch, labels: np.ndarray, model_name: str, weights: str, size:
 
     report(0.0, f"loading {model_name} ({weights})")
     net = models.build_model(model_name, len(classes), weights)  # may raise WeightsDownloadError
-    feats_pre = _features(net, get_batch, n, size, spec.mean, spec.std, batch, tick("pretrained features", 0.0))
+    feats_pre = _features(net, get_batch, n, size, normalize, batch, tick("pretrained features", 0.0))
     del net
     done[0] = 0
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net_random = models.build_model(model_name, len(classes), "none")
-    feats_random = _features(net_random, get_batch, n, size, spec.mean, spec.std, batch,
+    feats_random = _features(net_random, get_batch, n, size, normalize, batch,
                              tick("random-init features", 0.45))
     del net_random
     report(0.9, "k-NN")

@@ -5,7 +5,6 @@ import hashlib
 import os
 import re
 import socket
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -15,6 +14,7 @@ import torch
 from torch import nn
 
 from ..errors import ModelError, WeightsDownloadError
+from ..fsutil import atomic_write
 
 #: How long one network operation of a weights download may block. With no
 #: network, DNS fails at once; on a network that silently drops packets this
@@ -40,34 +40,29 @@ def imagenet_weights_path(arch: str) -> Path:
 
 
 def _download(url: str, dest: Path, progress: ProgressFn | None) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    """Stream ``url`` into ``dest`` (checked against the hash in its name), written aside and renamed."""
     m = re.search(r"-([a-f0-9]*)\.", os.path.basename(url))
     hash_prefix = m.group(1) if m else None
-    sha = hashlib.sha256()
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".download-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as resp:
-                total = int(resp.headers.get("Content-Length") or 0)
-                done = 0
-                while True:
-                    chunk = resp.read(1 << 16)
-                    if not chunk:
-                        break
-                    out.write(chunk)
-                    sha.update(chunk)
-                    done += len(chunk)
-                    if progress:
-                        progress(done, total)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(tmp: str) -> None:
+        sha = hashlib.sha256()
+        with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as resp:
+            total = int(resp.headers.get("Content-Length") or 0)
+            done = 0
+            while chunk := resp.read(1 << 16):
+                out.write(chunk)
+                sha.update(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
         if hash_prefix and not sha.hexdigest().startswith(hash_prefix):
             raise WeightsDownloadError(
                 f"The downloaded weights from {url} are corrupt (checksum mismatch).",
                 "Try again; if it keeps failing, copy the file from a machine where it works.",
             )
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    atomic_write(dest, write)
 
 
 def fetch_imagenet_weights(arch: str, progress: ProgressFn | None = None) -> dict:
