@@ -94,6 +94,52 @@ def make_zip(path: Path, entries, compression=zipfile.ZIP_DEFLATED) -> Path:
     return path
 
 
+def make_zip_raw_names(path: Path, entries: list[tuple[bytes, bytes]], extra: dict[bytes, bytes] | None = None) -> Path:
+    """A zip whose entry names are the given bytes, stored without the UTF-8 flag (as legacy tools write them).
+
+    zipfile always flags non-ASCII names as UTF-8, so each entry is written under an ASCII
+    placeholder of the same length and the placeholder bytes are replaced afterwards.
+    ``extra`` gives an entry (by raw name) an extra field.
+    """
+    placeholders = []
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i, (raw, data) in enumerate(entries):
+            tail = raw[-1:] if raw.endswith((b"/", b"\\")) else b""
+            ph = (f"@{i}@".encode() + b"x" * len(raw))[: len(raw) - len(tail)] + tail
+            assert len(ph) == len(raw) and ph not in placeholders
+            placeholders.append(ph)
+            info = zipfile.ZipInfo(ph.decode("ascii"))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            if extra and raw in extra:
+                info.extra = extra[raw]
+            zf.writestr(info, data)
+    blob = path.read_bytes()
+    for ph, (raw, _) in zip(placeholders, entries):
+        assert blob.count(ph) == 2, ph  # the local header and the central directory
+        blob = blob.replace(ph, raw)
+    path.write_bytes(blob)
+    return path
+
+
+def jpeg_bytes(im: Image.Image, **kw) -> bytes:
+    return encoded(im, "JPEG", **kw)
+
+
+def smooth_photo(size=(8000, 6250), seed=0) -> Image.Image:
+    """A camera-sized image of smooth colour (noise upscaled): it compresses like a photo, quickly."""
+    rng = np.random.default_rng(seed)
+    small = Image.fromarray(rng.integers(0, 256, (max(2, size[1] // 125), max(2, size[0] // 125), 3), dtype=np.uint8))
+    return small.resize(size, Image.BILINEAR)
+
+
+def jpeg_declaring(width: int, height: int) -> bytes:
+    """A small JPEG whose frame header (SOF0) claims width x height: a decompression bomb."""
+    data = bytearray(jpeg_bytes(noise((16, 16))))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
 def huge_png_header(width=20000, height=20000) -> bytes:
     """A valid PNG that declares width x height pixels but is ~100 bytes on disk."""
     def chunk(kind: bytes, data: bytes) -> bytes:
