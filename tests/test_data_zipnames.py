@@ -4,6 +4,7 @@ from __future__ import annotations
 import errno
 import os
 import struct
+import time
 import unicodedata
 import zipfile
 import zlib
@@ -61,6 +62,9 @@ ZIP_NAME_CASES = {
     "cp437 (old Windows tool)": (_raw_zip("cp437"), ["café", "thé"], ["café", "thé"], "cp437"),
     "cp1252, one reading": (_raw_zip("cp1252"), ["Müller", "straße"], ["Müller", "straße"], None),
     "cp932 (Japanese Windows)": (_raw_zip("cp932"), ["ねこ", "いぬ"], ["いぬ", "ねこ"], None),
+    # 0x5C ('\\') is the second byte of 表 and ソ: names must be decoded before '\\' is read as a separator.
+    "cp932 with 0x5C bytes": (_raw_zip("cp932"), ["表", "ソフト"], ["ソフト", "表"], "cp932"),
+    "utf8 emoji without the flag": (_raw_zip("utf-8"), ["🐱 cats", "👨‍👩‍👧 family"], sorted(["🐱 cats", "👨‍👩‍👧 family"]), None),
     "NFD (macOS), flagged": (lambda p, n: make_zip(p, entries_for([unicodedata.normalize("NFD", x) for x in n])),
                              ["고양이", "café"], ["café", "고양이"], None),
     "NFD without the flag": (_raw_zip("utf-8", "NFD"), ["고양이", "강아지"], ["강아지", "고양이"], None),
@@ -97,12 +101,20 @@ def test_cp949_guess_names_the_other_readings(tmp_path):
     ("ação/niño.jpg", "cp1252", True),
     ("Ángel/1.jpg", "cp850", True),
     ("고양이/1.jpg", "cp949", False),  # the same bytes read as common Chinese characters too
+    ("표/1.jpg", "cp949", False),  # C7 A5 is valid UTF-8 too ('ǥ'), but not a likely letter
     ("café/1.jpg", "cp437", False),  # only the DOS fallback fits
 ])
 def test_guess_encoding(text, encoding, certain):
     raw = [text.encode(encoding), b"plain/ascii.jpg"]
     assert guess_encoding(raw)[0] == encoding
     assert guess_encoding(raw)[2] is certain
+
+
+def test_guessing_a_big_zip_is_quick():
+    names = [f"사진/고양이 {i % 7}/사진 {i}.jpg".encode("cp949") for i in range(100_000)]
+    t0 = time.perf_counter()
+    assert guess_encoding(names)[0] == "cp949"
+    assert time.perf_counter() - t0 < 5.0
 
 
 def test_zip_warnings_reach_a_report_on_the_extracted_folder(tmp_path, monkeypatch):
