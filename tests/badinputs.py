@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import stat
 import struct
+import unicodedata
 import zipfile
 import zlib
 from pathlib import Path
@@ -27,6 +28,7 @@ class Expected(NamedTuple):
     warning: str | None = None  # a warning code the report must carry
     check: Callable[[Image.Image], None] | None = None  # extra check on load_rgb(file)
     forbidden: tuple[Path, ...] = ()  # paths that must never be created
+    classes: tuple[str, ...] | None = None  # the report's class names, exactly
 
 
 Builder = Callable[[Path], "tuple[Path, Expected]"]
@@ -92,6 +94,52 @@ def make_zip(path: Path, entries, compression=zipfile.ZIP_DEFLATED) -> Path:
                 name.compress_type = compression
             zf.writestr(name, data)
     return path
+
+
+def make_zip_raw_names(path: Path, entries: list[tuple[bytes, bytes]], extra: dict[bytes, bytes] | None = None) -> Path:
+    """A zip whose entry names are the given bytes, stored without the UTF-8 flag (as legacy tools write them).
+
+    zipfile always flags non-ASCII names as UTF-8, so each entry is written under an ASCII
+    placeholder of the same length and the placeholder bytes are replaced afterwards.
+    ``extra`` gives an entry (by raw name) an extra field.
+    """
+    placeholders = []
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i, (raw, data) in enumerate(entries):
+            tail = raw[-1:] if raw.endswith((b"/", b"\\")) else b""
+            ph = (f"@{i}@".encode() + b"x" * len(raw))[: len(raw) - len(tail)] + tail
+            assert len(ph) == len(raw) and ph not in placeholders
+            placeholders.append(ph)
+            info = zipfile.ZipInfo(ph.decode("ascii"))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            if extra and raw in extra:
+                info.extra = extra[raw]
+            zf.writestr(info, data)
+    blob = path.read_bytes()
+    for ph, (raw, _) in zip(placeholders, entries):
+        assert blob.count(ph) == 2, ph  # the local header and the central directory
+        blob = blob.replace(ph, raw)
+    path.write_bytes(blob)
+    return path
+
+
+def jpeg_bytes(im: Image.Image, **kw) -> bytes:
+    return encoded(im, "JPEG", **kw)
+
+
+def smooth_photo(size=(8000, 6250), seed=0) -> Image.Image:
+    """A camera-sized image of smooth colour (noise upscaled): it compresses like a photo, quickly."""
+    rng = np.random.default_rng(seed)
+    small = Image.fromarray(rng.integers(0, 256, (max(2, size[1] // 125), max(2, size[0] // 125), 3), dtype=np.uint8))
+    return small.resize(size, Image.BILINEAR)
+
+
+def jpeg_declaring(width: int, height: int) -> bytes:
+    """A small JPEG whose frame header (SOF0) claims width x height: a decompression bomb."""
+    data = bytearray(jpeg_bytes(noise((16, 16))))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
 
 
 def huge_png_header(width=20000, height=20000) -> bytes:
@@ -433,3 +481,102 @@ def zip_mac_noise(root):
     ]
     z = make_zip(root / "data.zip", entries)
     return z, Expected("ok", num_classes=2)
+
+
+# ---------------------------------------------------------------------------
+# Real-world files (issue #12): Windows and legacy zips, Unicode forms, suffixes, big photos
+
+
+@case("zip_windows_backslashes")
+def zip_windows_backslashes(root):
+    # Windows tools: '\\' separators and folder entries of their own, marked with the DOS folder attribute.
+    root.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for name in ("data\\", "data\\cats\\", "data\\dogs\\"):
+        info = zipfile.ZipInfo(name)
+        info.external_attr = 0x10
+        entries.append((info, b""))
+    entries += [(n.replace("/", "\\"), d) for n, d in base_entries("data/")]
+    z = make_zip(root / "data.zip", entries)
+    return z, Expected("ok", file="cats/img0.png", num_classes=2, classes=("cats", "dogs"))
+
+
+@case("zip_cp949_names")
+def zip_cp949_names(root):
+    # Korean Windows: names in cp949, no UTF-8 flag (zipfile alone reads them as cp437 mojibake).
+    root.mkdir(parents=True, exist_ok=True)
+    entries = [(f"사진/{cls}/{i}.png".encode("cp949"), png_bytes(color=(40 * c, 9 * i, 0)))
+               for c, cls in enumerate(("개미", "벌")) for i in range(2)]
+    z = make_zip_raw_names(root / "data.zip", entries)
+    return z, Expected("ok", file="개미/0.png", num_classes=2, classes=("개미", "벌"), warning="zip_name_encoding")
+
+
+@case("zip_cp437_names")
+def zip_cp437_names(root):
+    # An old Windows tool in Western Europe: 'café' as cp437 bytes, no flag; only cp437 fits, so it warns.
+    root.mkdir(parents=True, exist_ok=True)
+    entries = [(f"{cls}/{i}.png".encode("cp437"), png_bytes(color=(90 * c, 9 * i, 0)))
+               for c, cls in enumerate(("café", "thé")) for i in range(2)]
+    z = make_zip_raw_names(root / "data.zip", entries)
+    return z, Expected("ok", file="café/0.png", num_classes=2, classes=("café", "thé"), warning="zip_name_encoding")
+
+
+@case("zip_nfd_names")
+def zip_nfd_names(root):
+    # macOS writes decomposed (NFD) names; classes come out composed (NFC).
+    root.mkdir(parents=True, exist_ok=True)
+    nfd = unicodedata.normalize("NFD", "고양이")
+    entries = [(f"{nfd}/{i}.png", png_bytes()) for i in range(2)] + [(f"개/{i}.png", png_bytes()) for i in range(2)]
+    z = make_zip(root / "data.zip", entries)
+    return z, Expected("ok", file="고양이/0.png", num_classes=2, classes=("개", "고양이"))
+
+
+@case("zip_nfd_and_nfc_folders")
+def zip_nfd_and_nfc_folders(root):
+    # The same folder name in both forms (files added from two systems): one class, with a warning.
+    root.mkdir(parents=True, exist_ok=True)
+    nfd = unicodedata.normalize("NFD", "고양이")
+    entries = [(f"{nfd}/a{i}.png", png_bytes()) for i in range(2)] + [(f"고양이/b{i}.png", png_bytes()) for i in range(2)]
+    entries += [(f"개/{i}.png", png_bytes()) for i in range(2)]
+    z = make_zip(root / "data.zip", entries)
+    return z, Expected("ok", file="고양이/b0.png", num_classes=2, classes=("개", "고양이"), warning="merged_classes")
+
+
+@case("folder_nfd_and_nfc_classes")
+def folder_nfd_and_nfc_classes(root):
+    base_dataset(root, classes=("고양이", "개"))
+    base_dataset(root, classes=(unicodedata.normalize("NFD", "고양이"),))  # a second folder, printed the same
+    return root, Expected("ok", num_classes=2, classes=("개", "고양이"), warning="merged_classes")
+
+
+@case("jpeg_other_suffixes")
+def jpeg_other_suffixes(root):
+    # .jfif (Windows' save-as from browsers), .jpe, .pjpeg and no suffix at all: decided by content.
+    base_dataset(root)
+    for i, name in enumerate(("photo.jfif", "scan.jpe", "web.pjpeg", "IMG_0001")):
+        write(root / "cats" / name, jpeg_bytes(noise((32, 32), seed=i)))
+    return root, Expected("ok", file="cats/photo.jfif")
+
+
+@case("jpeg_huge_header")
+def jpeg_huge_header(root):
+    # 60000x60000 claimed by a ~1 KB file: refused from the header, never decoded.
+    return _with_file(root, "cats/bomb.jpg", jpeg_declaring(60000, 60000), Expected("skipped", "too_many_pixels"))
+
+
+@case("large_photo_jpeg")
+def large_photo_jpeg(root):
+    # A 50 MP camera photo: used (checked at 1/8 scale), not skipped as too big.
+    base_dataset(root)
+    write(root / "dogs" / "camera.jpg", jpeg_bytes(smooth_photo((8000, 6250)), quality=70))
+    return root, Expected("ok", file="dogs/camera.jpg")
+
+
+@case("heic_photo")
+def heic_photo(root):
+    import pytest
+
+    pillow_heif = pytest.importorskip("pillow_heif")
+    buf = io.BytesIO()
+    pillow_heif.from_pillow(noise((64, 48))).save(buf, format="HEIF", quality=80)
+    return _with_file(root, "dogs/IMG_0001.HEIC", buf.getvalue(), Expected("ok"))

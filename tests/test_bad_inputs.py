@@ -74,6 +74,8 @@ def test_case_in_process(name, tmp_path):
                 exp.check(img)
     if exp.num_classes is not None:
         assert report.num_classes == exp.num_classes
+    if exp.classes is not None:
+        assert tuple(report.classes) == exp.classes
     if exp.warning:
         assert exp.warning in {w["code"] for w in report.warnings}
     json.dumps(report.to_json())  # serialisable as it is
@@ -88,6 +90,8 @@ def test_corpus_is_complete():
         "train_val_class_missing_in_val", "train_val_extra_class_in_val", "zip_dotdot_entry",
         "zip_absolute_entry", "zip_symlink_entry", "zip_bomb", "not_a_zip", "encrypted_zip",
         "zip_one_top_folder", "zip_mac_noise",
+        "zip_windows_backslashes", "zip_cp949_names", "zip_cp437_names", "zip_nfd_names", "zip_nfd_and_nfc_folders",
+        "folder_nfd_and_nfc_classes", "jpeg_other_suffixes", "jpeg_huge_header", "large_photo_jpeg", "heic_photo",
     }
     assert required <= set(CASES), required - set(CASES)
 
@@ -121,3 +125,7 @@ def test_case_through_cli(name, tmp_path):
         assert skipped == {}
     if exp.num_classes is not None:
         assert out["num_classes"] == exp.num_classes
+    if exp.classes is not None:
+        assert tuple(out["classes"]) == exp.classes
+    if exp.warning:
+        assert exp.warning in {w["code"] for w in out["warnings"]}

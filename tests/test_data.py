@@ -35,8 +35,9 @@ def codes(report) -> dict[str, dict]:
     return {w["code"]: w["params"] for w in report.warnings}
 
 
-def test_image_extensions():
-    assert IMAGE_EXTENSIONS == {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+def test_image_extensions_are_the_known_suffixes():
+    # A hint for the UI (the uploader's types); whether a file is used is decided by its content.
+    assert {".jpg", ".jpeg", ".jfif", ".jpe", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".heic"} <= IMAGE_EXTENSIONS
 
 
 # ---------------------------------------------------------------------------

@@ -13,7 +13,12 @@ from .folders import find_root
 from .limits import DataLimits
 
 
-def materialize_dataset(path: str | Path, limits: DataLimits = DataLimits()) -> Path:
+#: Bumped when extraction changes what lands on disk, so that an older extraction (with, say,
+#: class folders named in mojibake before names were decoded) is not reused.
+EXTRACTION_VERSION = 2
+
+
+def materialize_dataset(path: str | Path, limits: DataLimits | None = None) -> Path:
     """A folder to train from: a folder as it is; a zip extracted once into the cache, keyed by its content.
 
     Training, measuring and inspecting the same zip then share one extraction
@@ -22,7 +27,7 @@ def materialize_dataset(path: str | Path, limits: DataLimits = DataLimits()) -> 
     p = Path(path).expanduser()
     if p.is_dir() or not p.exists():
         return p
-    h = hashlib.sha1()
+    h = hashlib.sha1(f"extraction {EXTRACTION_VERSION}\n".encode())
     with open(p, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)

@@ -6,6 +6,7 @@ import random
 import shutil
 import statistics
 import tempfile
+import unicodedata
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import ConfigError, DataError
-from .archives import extract_zip
+from .archives import read_zip_notes, safe_extract_zip
 from .images import IMAGE_EXTENSIONS, check_file
 from .limits import DataLimits, SkippedFile
 from .tree import find_root, is_noise, list_files, subdirs
@@ -82,14 +83,17 @@ def _names(items: list[str], limit: int = 10) -> str:
 
 
 def open_dataset(path: str | Path, *, work_dir: str | Path | None = None, val_fraction: float = 0.2,
-                 seed: int = 0, limits: DataLimits = DataLimits(),
+                 seed: int = 0, limits: DataLimits | None = None,
                  progress: Callable[[int, int], None] | None = None) -> DatasetReport:
     """Check a folder or .zip dataset, split it and report what was found.
 
     A zip is extracted into a new folder (inside ``work_dir`` if given, else in the
     system temp dir) that is kept for training and removed if the dataset is refused.
+    Class names are the class folders' names in Unicode NFC; folders whose names differ
+    only in normalization (macOS writes NFD) are one class, with a "merged_classes" warning.
     ``progress(done, total)`` is called while files are checked.
     """
+    limits = limits or DataLimits()
     if not 0.0 < val_fraction < 1.0:
         raise ConfigError(f"val_fraction must be between 0 and 1, not {val_fraction}.", "Use e.g. 0.2 (20% for validation).",
                           code="val_fraction")
@@ -97,7 +101,7 @@ def open_dataset(path: str | Path, *, work_dir: str | Path | None = None, val_fr
     if not p.exists():
         raise DataError(f"'{path}' does not exist.", "Check the path, or upload the dataset as a .zip file.", code="not_found")
     if p.is_dir():
-        return _open_folder(find_root(p), str(path), [], val_fraction, seed, limits, progress)
+        return _open_folder(find_root(p), str(path), val_fraction, seed, limits, progress)
     if not (p.suffix.lower() == ".zip" or zipfile.is_zipfile(p)):
         raise DataError(f"'{p.name}' is neither a folder nor a .zip file.",
                         "Give a folder with one subfolder per class, or a .zip of such a folder.", code="not_a_dataset")
@@ -105,26 +109,30 @@ def open_dataset(path: str | Path, *, work_dir: str | Path | None = None, val_fr
         Path(work_dir).mkdir(parents=True, exist_ok=True)
     dest = Path(tempfile.mkdtemp(prefix="tl-dataset-", dir=work_dir))
     try:
-        root, zip_skipped = extract_zip(p, dest, limits)
-        rel_root = root.resolve().relative_to(dest.resolve()).as_posix()
-        for i, s in enumerate(zip_skipped):  # make entry paths relative to the dataset root
-            if rel_root != "." and s.path.startswith(rel_root + "/"):
-                zip_skipped[i] = SkippedFile(s.path[len(rel_root) + 1:], s.reason, s.detail)
-        return _open_folder(root, p.name, zip_skipped, val_fraction, seed, limits, progress)
+        root = safe_extract_zip(p, dest, limits)
+        return _open_folder(root, p.name, val_fraction, seed, limits, progress)
     except BaseException:
         shutil.rmtree(dest, ignore_errors=True)
         raise
 
 
-def _open_folder(root: Path, shown: str, pre_skipped: list[SkippedFile], val_fraction: float, seed: int,
+def _nfc(name: str) -> str:
+    return unicodedata.normalize("NFC", name)
+
+
+def _open_folder(root: Path, shown: str, val_fraction: float, seed: int,
                  limits: DataLimits, progress: Callable[[int, int], None] | None) -> DatasetReport:
     """Scan, check and split an extracted or given folder; ``shown`` names it in messages."""
     root = root.absolute()
+    notes = read_zip_notes(root)  # a folder extracted from a zip: what extraction had to say
+    merged_in_zip = set(notes["merged_folders"])
     train_dir = _find_split_dir(root, _TRAIN_NAMES)
     val_dir = _find_split_dir(root, _VAL_NAMES) if train_dir else None
     # groups: (split, class) -> candidate files; split is "train", "val" or "all"
     groups: dict[tuple[str, str], list[Path]] = {}
-    empty_folders: list[str] = []
+    spellings: dict[tuple[str, str], set[str]] = {}  # (split, NFC class name) -> its folders' names
+    empties: list[tuple[tuple[str, str], str]] = []
+    zip_merged: set[str] = set()
     if train_dir and val_dir:
         layout = [("train", train_dir), ("val", val_dir)]
     else:
@@ -132,10 +140,16 @@ def _open_folder(root: Path, shown: str, pre_skipped: list[SkippedFile], val_fra
     for split, container in layout:
         for d in subdirs(container):
             files = list_files(d)
-            if files:
-                groups[(split, d.name)] = files
-            else:
-                empty_folders.append(d.relative_to(root).as_posix())
+            key, rel = (split, _nfc(d.name)), _nfc(d.relative_to(root).as_posix())
+            if not files:
+                empties.append((key, rel))
+                continue
+            groups.setdefault(key, []).extend(files)
+            spellings.setdefault(key, set()).add(d.name)
+            if rel in merged_in_zip:  # merged when the zip was extracted
+                zip_merged.add(key[1])
+    merged = sorted({cls for (_, cls), names in spellings.items() if len(names) > 1} | zip_merged)
+    empty_folders = [rel for key, rel in empties if key not in groups]  # an empty twin of a class is not news
 
     all_files = [f for files in groups.values() for f in files]
     if not all_files:
@@ -155,25 +169,27 @@ def _open_folder(root: Path, shown: str, pre_skipped: list[SkippedFile], val_fra
 
     results = _check_all(all_files, limits, progress)
     usable: dict[tuple[str, str], list[tuple[str, int]]] = {}
-    skipped = list(pre_skipped)
+    skipped = list(notes["skipped"])
     for key, files in groups.items():
         for f in files:
             r = results[f]
             if isinstance(r, DataError):
-                skipped.append(SkippedFile(f.relative_to(root).as_posix(), r.code, r.detail))
+                skipped.append(SkippedFile(_nfc(f.relative_to(root).as_posix()), r.code, r.detail))
             else:
                 usable.setdefault(key, []).append((str(f), r))
     skipped.sort(key=lambda s: s.path)
     if not usable:
         reasons = sorted({s.reason for s in skipped})
         raise DataError(f"None of the {len(all_files)} files could be used as images ({', '.join(reasons)}).",
-                        "Check that the files are JPEG, PNG, BMP, GIF, WebP or TIFF images that open in an image viewer.",
+                        "Check that the files are JPEG, PNG, BMP, GIF, WebP, TIFF or HEIC images that open in an image viewer.",
                         code="no_images")
 
     def count(split: str, cls: str) -> int:
         return len(usable.get((split, cls), []))
 
-    warns: list[dict] = []
+    warns: list[dict] = list(notes["warnings"])
+    if merged:
+        warns.append({"code": "merged_classes", "params": {"classes": merged}})
     if empty_folders:
         warns.append({"code": "empty_folder", "params": {"folders": empty_folders}})
     if len(layout) == 2:

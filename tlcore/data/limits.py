@@ -1,13 +1,46 @@
 """Dataset safety limits and the record of a skipped file."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import os
+from dataclasses import dataclass, field
+
+from ..errors import ConfigError
+
+#: The environment variable that sets DataLimits.max_image_pixels (read here and nowhere else).
+MAX_IMAGE_PIXELS_ENV = "TLCORE_MAX_IMAGE_PIXELS"
+DEFAULT_MAX_IMAGE_PIXELS = 64_000_000  # a 61 MP camera frame as PNG/TIFF/HEIF; ~256 MB decoded as RGBA
+
+
+def max_image_pixels_from_env() -> int:
+    """TLCORE_MAX_IMAGE_PIXELS as a pixel count, or the default when it is unset or empty."""
+    raw = os.environ.get(MAX_IMAGE_PIXELS_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_IMAGE_PIXELS
+    try:
+        value = int(raw)
+    except ValueError:
+        try:
+            f = float(raw)  # accept 1e8
+        except ValueError:
+            f = math.nan
+        value = int(f) if math.isfinite(f) and f == int(f) else 0
+    if value < 1:
+        raise ConfigError(f"{MAX_IMAGE_PIXELS_ENV}={raw!r} is not a positive whole number of pixels.",
+                          f"Set it to e.g. 100000000 (100 megapixels), or unset it for the default "
+                          f"({DEFAULT_MAX_IMAGE_PIXELS}).", code="max_image_pixels")
+    return value
+
 
 @dataclass(frozen=True)
 class DataLimits:
-    """Safety limits for images and zip files."""
+    """Safety limits for images and zip files.
 
-    max_image_pixels: int = 40_000_000
+    ``max_image_pixels`` is the most pixels decoded for one image. A larger JPEG is decoded at
+    1/2, 1/4 or 1/8 scale to fit it (see ``images.py``); other formats above it are skipped.
+    """
+
+    max_image_pixels: int = field(default_factory=max_image_pixels_from_env)
     max_zip_total_bytes: int = 4 * 2**30
     max_zip_files: int = 200_000
     max_zip_ratio: float = 200.0
@@ -21,4 +54,3 @@ class SkippedFile:
     path: str  # relative to the dataset root, posix separators
     reason: str  # one of SKIP_REASONS
     detail: str = ""
-

@@ -20,12 +20,12 @@ class ImageStore:
     """Images decoded once to uint8 (3, S, S) tensors and kept in memory when they fit the budget."""
 
     def __init__(self, paths: list[str], image_size: int, budget_bytes: int = 2 * 2**30,
-                 limits: DataLimits = DataLimits()):
+                 limits: DataLimits | None = None):
         if int(image_size) < 1:
             raise ConfigError(f"image_size must be a positive number of pixels, not {image_size}.", code="image_size")
         self.paths = [str(p) for p in paths]
         self.image_size = int(image_size)
-        self.limits = limits
+        self.limits = limits or DataLimits()
         self.budget_bytes = budget_bytes
         self.fits_in_memory = len(self.paths) * 3 * self.image_size**2 <= budget_bytes
         self._cache: list[torch.Tensor | None] = [None] * len(self.paths) if self.fits_in_memory else []
