@@ -51,7 +51,8 @@ def test_every_text_the_app_asks_for_exists():
         + [f"q{q}_{part}" for q in QUADRANTS for part in ("title", "body", "short", "plan")]
         + [f"reason_quadrant{q}" for q in QUADRANTS]
         + [f"skip_{r}" for r in SKIP_REASONS]
-        + [f"warn_{c}" for c in ("imbalance", "tiny_class", "small_images", "empty_folder", "val_missing_class")]
+        + [f"warn_{c}" for c in ("imbalance", "tiny_class", "small_images", "empty_folder", "val_missing_class",
+                                             "zip_name_encoding", "merged_classes")]
         + [f"phase_{p}" for p in ("queue", "data", "weights", "features")]
         + [f"source_{s}" for s in ("lab", "upload", "folder")]
         + [f"val_source_{s}" for s in ("folder", "split")]

@@ -8,7 +8,7 @@ from tlcore import service
 from tlcore.i18n import t
 
 L = ui.lang()
-IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"]
+IMAGE_TYPES = sorted(e.lstrip(".") for e in service.IMAGE_EXTENSIONS)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

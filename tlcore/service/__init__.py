@@ -55,6 +55,7 @@ from .training import (
     watch,
     weights_missing,
 )
+from ..data.images import IMAGE_EXTENSIONS
 from ..decision import USER_SIMILARITY_CHOICES as SIMILARITY_CHOICES
 from ..decision import size_category
 from ..errors import TLError

@@ -115,11 +115,12 @@ def save_upload(name: str, data: bytes) -> Path:
     The same bytes uploaded by several sessions at once are stored and extracted once (under a
     lock); the others wait and share the result. Raises DataError for an unusable zip.
     """
-    from ..data import open_dataset
+    from ..data import EXTRACTION_VERSION, open_dataset
 
     if not data:
         raise DataError(f"'{name}' is empty.", "Upload a .zip of a folder with one subfolder per class.", code="empty_upload")
-    digest = hashlib.sha256(data).hexdigest()[:16]
+    # The extraction's version is in the key: a newer extractor (better name decoding) never reuses an older result.
+    digest = f"{hashlib.sha256(data).hexdigest()[:16]}-x{EXTRACTION_VERSION}"
     base = cache_dir() / "uploads" / digest
     marker = base / "dataset.json"
     with _locked(cache_dir() / "uploads" / f".{digest}.lock"):

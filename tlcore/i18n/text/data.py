@@ -42,6 +42,11 @@ EN = {
     "col_reason": "Reason",
     "col_detail": "Detail",
     "data_next": "Next: the decision map →",
+    "warn_zip_name_encoding": "The file names in this zip are not marked as UTF-8; they were read as {encoding}, e.g. "
+                              "'{example}'. If class names look wrong, re-create the zip with a tool that writes UTF-8 "
+                              "names (7-Zip, or zip on macOS/Linux).",
+    "warn_merged_classes": "Folders whose names differ only in Unicode form (as macOS writes them) were merged into one "
+                           "class: {classes}.",
     "warn_imbalance": "The classes are imbalanced: '{max_class}' has {max_count} images but '{min_class}' only "
                       "{min_count} ({ratio}×). Accuracy can look good while the small class is mostly wrong.",
     "warn_tiny_class": "Very small classes (fewer than {threshold} images): {classes}. Add images if you can.",
@@ -100,6 +105,10 @@ KO = {
     "col_reason": "이유",
     "col_detail": "자세히",
     "data_next": "다음: 결정 지도 →",
+    "warn_zip_name_encoding": "이 zip의 파일 이름은 UTF-8로 표시되어 있지 않아 {encoding}(으)로 읽었습니다 (예: "
+                              "'{example}'). 클래스 이름이 깨져 보이면 UTF-8 이름을 쓰는 도구(7-Zip, macOS/Linux의 zip)로 "
+                              "zip을 다시 만드세요.",
+    "warn_merged_classes": "유니코드 표기 방식만 다른 같은 이름의 폴더(macOS 방식)를 한 클래스로 합쳤습니다: {classes}.",
     "warn_imbalance": "클래스 불균형: '{max_class}'는 {max_count}장인데 '{min_class}'는 {min_count}장뿐입니다 "
                       "({ratio}배). 작은 클래스를 대부분 틀려도 정확도는 좋아 보일 수 있습니다.",
     "warn_tiny_class": "이미지가 아주 적은 클래스({threshold}장 미만): {classes}. 가능하면 이미지를 더 넣으세요.",
