@@ -288,3 +288,32 @@ def test_finished_runs_and_checkpoint_bytes(tmp_path, tiny_dataset):
     (d / "status.json").write_text('{"status": "completed", "created": %f}' % time.time())
     assert [r.run_id for r in service.finished_runs(store)] == [run_id]
     assert service.checkpoint_bytes(d) == b"model"
+
+
+@pytest.mark.parametrize("kind", ["windows", "cp949", "nfd"])
+def test_real_world_zips_through_the_upload_path(cache, tmp_path, kind):
+    """The app's upload path (save_upload, then the report of the extracted folder) sees the same classes and warnings."""
+    import unicodedata
+    import zipfile as zf_mod
+
+    from badinputs import make_zip, make_zip_raw_names, png_bytes
+
+    def images(names):
+        return [(f"{n}/{i}.png", png_bytes(color=(40 * c % 256, 20 * i, 9))) for c, n in enumerate(names) for i in range(2)]
+
+    z = tmp_path / "up.zip"
+    if kind == "windows":
+        folders = [(zf_mod.ZipInfo(n), b"") for n in ("data\\", "data\\cats\\", "data\\dogs\\")]
+        make_zip(z, folders + [(n.replace("/", "\\"), d) for n, d in images(["data/cats", "data/dogs"])])
+        expected, warning = ["cats", "dogs"], None
+    elif kind == "cp949":
+        make_zip_raw_names(z, [(n.encode("cp949"), d) for n, d in images(["개미", "벌"])])
+        expected, warning = ["개미", "벌"], "zip_name_encoding"
+    else:
+        make_zip(z, images([unicodedata.normalize("NFD", "고양이"), "강아지"]))
+        expected, warning = sorted(["고양이", "강아지"]), None
+    root = service.save_upload("up.zip", z.read_bytes())
+    report = service.open_data(root)
+    assert report.classes == expected
+    if warning:
+        assert warning in {w["code"] for w in report.warnings}

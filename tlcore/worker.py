@@ -17,11 +17,20 @@ from .fsutil import dumps, read_json, write_json_atomic
 from .runs import RUN_ID_RE, pid_alive, process_start_time
 
 
-class RunRecorder:
-    """Subscriber: appends each event to events.jsonl (strict JSON) and keeps status.json current."""
+#: While a run lives it marks its data as used this often (seconds), so that the cache never evicts it.
+TOUCH_INTERVAL_S = 60.0
 
-    def __init__(self, run_dir: Path):
+
+class RunRecorder:
+    """Subscriber: appends each event to events.jsonl (strict JSON) and keeps status.json current.
+
+    It also marks the run's data as in use (``data``: its dataset folder) while events arrive.
+    """
+
+    def __init__(self, run_dir: Path, data: str | None = None):
         self.run_dir = run_dir
+        self.data = data
+        self._touched = 0.0
         self.status = read_json(run_dir / "status.json", {}) or {}
         self.progress = ev.Progress()
         self._events = open(run_dir / "events.jsonl", "a", encoding="utf-8")
@@ -40,6 +49,11 @@ class RunRecorder:
             self._events.write(dumps(event.to_json()) + "\n")
             self._events.flush()
         self.progress.feed([event])
+        if self.data and time.time() - self._touched > TOUCH_INTERVAL_S:
+            from .diskcache import touch
+
+            self._touched = time.time()
+            touch(self.data)
         p = self.progress
         if isinstance(event, ev.FitStart):
             self.set_status(status="running", device=event.device, epochs=event.epochs)
@@ -104,6 +118,7 @@ def run_worker(run_dir: str | Path) -> int:
         from .config import TrainConfig
 
         config = TrainConfig.from_json(read_json(run_dir / "config.json", {}) or {})
+        rec.data = config.data
         rec(ev.Status(phase="queue", message="Waiting for a free device slot"))
         slot = _acquire_slot(run_dir.parent, run_dir.name, device_key(config.device), int(meta.get("max_concurrent", 1)),
                              stopped, float(meta.get("created", time.time())))

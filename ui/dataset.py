@@ -43,6 +43,7 @@ def use_dataset(path, source: str, label: str) -> dict:
         for key in ("map_ipc", "sim_choice", "use_measured", "map_model", "train_model", "plan", "top_stages", "augment"):
             st.session_state.pop(key, None)
     st.session_state["dataset"] = ds
+    service.touch_dataset(path)  # an open session's data is in use: the cache keeps it
     return ds
 
 

@@ -34,6 +34,7 @@ def materialize_dataset(path: str | Path, limits: DataLimits | None = None) -> P
     safe_stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in p.stem)[:40] or "data"
     final = cache_dir() / "datasets" / f"{safe_stem}-{h.hexdigest()[:12]}"
     if (final / ".complete").exists():
+        os.utime(final)  # used now: eviction keeps it for a while
         return find_root(final / "data")
     final.parent.mkdir(parents=True, exist_ok=True)
     # Extract aside, then rename: a session never sees half an extraction.
@@ -49,4 +50,7 @@ def materialize_dataset(path: str | Path, limits: DataLimits | None = None) -> P
                 os.rename(tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    from ..diskcache import evict
+
+    evict(protected=[final])  # keep the cache within TLCORE_CACHE_MAX_GB, least recently used first
     return find_root(final / "data")

@@ -17,6 +17,8 @@ from .compare import (
     start_compare,
 )
 from .datasets import (
+    cache_usage,
+    clear_cache,
     default_model_for,
     inspect_dataset,
     lab_dataset,
@@ -27,6 +29,7 @@ from .datasets import (
     resolve_root_folder,
     sample_images,
     save_upload,
+    touch_dataset,
 )
 from .mapping import (
     list_models,

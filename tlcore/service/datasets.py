@@ -140,7 +140,10 @@ def save_upload(name: str, data: bytes) -> Path:
             shutil.rmtree(base, ignore_errors=True)
             raise
         write_json_atomic(marker, {"name": name, "root": report.root})
-        return Path(report.root)
+    from .. import diskcache
+
+    diskcache.evict(protected=[base])  # keep the cache within TLCORE_CACHE_MAX_GB, least recently used first
+    return Path(report.root)
 
 
 def open_data(path: str | Path):
@@ -189,3 +192,33 @@ def inspect_dataset(path: str | Path) -> dict:
     out["size"] = size_category(report.images_per_class)
     out["size_borderline"] = is_size_borderline(report.images_per_class)
     return out
+
+
+# ---------------------------------------------------------------------------
+# The cache
+
+
+def touch_dataset(path: str | Path) -> None:
+    """Mark a cached dataset as used now (a session has it open): eviction leaves it alone for a while."""
+    from .. import diskcache
+
+    diskcache.touch(path)
+
+
+def cache_usage() -> dict:
+    """What the cache holds: ``{"bytes", "limit_bytes", "kinds": {kind: bytes}, "entries"}`` (see tlcore.diskcache)."""
+    from .. import diskcache
+
+    return diskcache.usage()
+
+
+def clear_cache(store=None, keep_in_use: bool = True) -> int:
+    """Remove what can be made again (uploads, extracted zips, feature caches); returns the bytes freed.
+
+    The data of queued and running runs is always kept; with ``keep_in_use`` so is what a
+    session or a run used in the last half hour. Lab datasets and sets built in the browser stay.
+    """
+    from .. import diskcache
+
+    active = [store.config(r.run_id).data for r in store.list() if r.active] if store is not None else []
+    return diskcache.evict(limit=0, protected=active, recent_s=diskcache.RECENT_S if keep_in_use else 0.0)
