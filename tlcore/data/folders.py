@@ -40,6 +40,7 @@ class DatasetReport:
     skipped: list[SkippedFile]
     warnings: list[dict]
     min_side_median: int
+    val_fraction: float = 0.2  # of each class set aside for validation when val_source is "split"
 
     @property
     def num_images(self) -> int:
@@ -50,8 +51,31 @@ class DatasetReport:
         return len(self.classes)
 
     @property
+    def train_counts(self) -> dict[str, int]:
+        """Training images per class (the validation images set aside are not counted)."""
+        counts = [0] * len(self.classes)
+        for _, label in self.train:
+            counts[label] += 1
+        return dict(zip(self.classes, counts))
+
+    @property
     def images_per_class(self) -> float:
-        return self.num_images / self.num_classes if self.classes else 0.0
+        """Training images per class on average: images to train on, validation set aside."""
+        return len(self.train) / self.num_classes if self.classes else 0.0
+
+    @property
+    def imbalanced(self) -> bool:
+        return any(w.get("code") == "imbalance" for w in self.warnings)
+
+    @property
+    def size_per_class(self) -> float:
+        """The map's size input: training images per class; the smallest class's count when imbalanced.
+
+        With imbalanced classes the smallest one limits what can be retrained without overfitting.
+        """
+        if self.imbalanced and self.classes:
+            return float(min(self.train_counts.values()))
+        return self.images_per_class
 
     def to_json(self) -> dict:
         """A JSON-ready summary (paths of individual images are left out)."""
@@ -63,8 +87,12 @@ class DatasetReport:
             "num_train": len(self.train),
             "num_val": len(self.val),
             "images_per_class": round(self.images_per_class, 2),
+            "size_per_class": round(self.size_per_class, 2),
+            "imbalanced": self.imbalanced,
             "class_counts": dict(self.class_counts),
+            "train_counts": self.train_counts,
             "val_source": self.val_source,
+            "val_fraction": self.val_fraction,
             "min_side_median": self.min_side_median,
             "skipped": [asdict(s) for s in self.skipped],
             "warnings": [dict(w) for w in self.warnings],
@@ -242,7 +270,7 @@ def _open_folder(root: Path, shown: str, val_fraction: float, seed: int,
     return DatasetReport(
         root=str(root), classes=class_names, class_counts=counts, train=train, val=val,
         val_source="folder" if len(layout) == 2 else "split", skipped=skipped, warnings=warns,
-        min_side_median=median_side,
+        min_side_median=median_side, val_fraction=val_fraction,
     )
 
 

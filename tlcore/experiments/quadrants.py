@@ -70,7 +70,7 @@ def run_seed(q: int, seed: int, workdir: str | Path, quiet: bool = False) -> dic
                              val_per_class=VAL_PER_CLASS, num_classes=NUM_CLASSES)
     report = open_dataset(data)
     sim = measure_similarity(data, model_name="labnet", seed=seed)
-    rec = recommend(DatasetProfile(report.images_per_class, report.num_classes, sim.score, "measured", 4))
+    rec = recommend(DatasetProfile(report.size_per_class, report.num_classes, sim.score, "measured", 4))
     base = TrainConfig(data=str(data), model="labnet", weights="pretrained", seed=seed)
     acc, secs, epochs = {}, {}, {}
     for plan in PLANS:

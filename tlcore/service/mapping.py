@@ -80,9 +80,10 @@ def recommend_for(path: str | Path, model: str, similarity: float | None, weight
         similarity, source = measured.score, "measured"
     else:
         source = "user"
-    rec = recommendation(report.images_per_class, report.num_classes, similarity, source, model)
+    rec = recommendation(report.size_per_class, report.num_classes, similarity, source, model)
     out = rec.to_json()
     out.update(reasons=reason_lines(rec, "en"), model=model, images_per_class=report.images_per_class,
+               size_per_class=report.size_per_class, imbalanced=report.imbalanced,
                num_classes=report.num_classes, num_images=report.num_images)
     if measured is not None:
         out["similarity_detail"] = measured.to_json()
