@@ -17,8 +17,11 @@ from .compare import (
     start_compare,
 )
 from .datasets import (
+    DATASET_KINDS,
     cache_usage,
     clear_cache,
+    dataset_id,
+    dataset_kind,
     default_model_for,
     inspect_dataset,
     lab_dataset,
@@ -26,10 +29,12 @@ from .datasets import (
     list_root_folders,
     make_lab_dataset,
     open_data,
+    resolve_dataset,
     resolve_root_folder,
     sample_images,
     save_upload,
     touch_dataset,
+    upload_name,
 )
 from .mapping import (
     list_models,

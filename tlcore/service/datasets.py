@@ -177,6 +177,9 @@ def default_model_for(path: str | Path) -> str:
 def inspect_dataset(path: str | Path) -> dict:
     """``python -m tlcore inspect --json``: the dataset report with the map's size category.
 
+    ``images_per_class`` counts training images (validation set aside, see ``val_source``);
+    ``size`` is judged on ``size_per_class`` (the smallest class's when ``imbalanced``).
+
     A zip is checked in a scratch folder that is removed afterwards: ``zip`` names it and ``root``
     is None (no folder of it persists); for a folder ``root`` is the folder.
     """
@@ -189,8 +192,8 @@ def inspect_dataset(path: str | Path) -> dict:
     out = report.to_json()
     if is_zip:
         out["zip"], out["root"] = str(Path(path).resolve()), None
-    out["size"] = size_category(report.images_per_class)
-    out["size_borderline"] = is_size_borderline(report.images_per_class)
+    out["size"] = size_category(report.size_per_class)
+    out["size_borderline"] = is_size_borderline(report.size_per_class)
     return out
 
 
@@ -222,3 +225,104 @@ def clear_cache(store=None, keep_in_use: bool = True) -> int:
 
     active = [store.config(r.run_id).data for r in store.list() if r.active] if store is not None else []
     return diskcache.evict(limit=0, protected=active, recent_s=diskcache.RECENT_S if keep_in_use else 0.0)
+
+
+# ---------------------------------------------------------------------------
+# Dataset ids: a dataset named in a URL or a run record, never by its path
+
+#: ``lab:s0.30-n100-v100-seed0`` (the lab's dials: drawn again if the cache lost it),
+#: ``upload:<16 hex>-x<extraction version>`` (the upload cache's key), ``folder:<root>/<folder>``
+#: (a folder under the data roots, as :func:`list_root_folders` labels it) and ``built:<name>``
+#: (a dataset built in the app, kept in the cache's ``built/`` folder).
+DATASET_KINDS = ("lab", "upload", "folder", "built")
+_LAB_ID_RE = re.compile(r"^s(\d\.\d\d)-n(\d{1,6})-v(\d{1,6})-seed(\d{1,9})$")
+_UPLOAD_ID_RE = re.compile(r"^[0-9a-f]{16}-x\d{1,4}$")
+_BUILT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
+#: Validation images per class a lab id may ask for (drawing more on a URL's say-so would cost minutes).
+LAB_ID_MAX_VAL = 1000
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+    except ValueError:
+        return False
+    return True
+
+
+def dataset_id(path: str | Path) -> str | None:
+    """The id of a dataset folder that the app can open again, or None (e.g. a folder given to the CLI).
+
+    The id never contains a server path: see DATASET_KINDS. Resolve it with :func:`resolve_dataset`.
+    """
+    p = Path(path).resolve()
+    cache = cache_dir()
+    if p.parent == cache / "lab":
+        lab = lab_info(p)
+        if lab:
+            return (f"lab:s{round(float(lab['similarity']), 2):.2f}-n{int(lab['per_class'])}"
+                    f"-v{int(lab['val_per_class'])}-seed{int(lab['seed'])}")
+    uploads = cache / "uploads"
+    if _inside(p, uploads) and p != uploads:
+        key = p.relative_to(uploads).parts[0]
+        return f"upload:{key}" if _UPLOAD_ID_RE.match(key) else None
+    built = cache / "built"
+    if p.parent == built and _BUILT_ID_RE.match(p.name):
+        return f"built:{p.name}"
+    for label, folder in _root_folders().items():
+        if folder == p:
+            return f"folder:{label}"
+    return None
+
+
+def _gone(what: str, fix: str) -> DataError:
+    return DataError(f"{what} is no longer on this server.", fix, code="dataset_gone")
+
+
+def resolve_dataset(dataset_id: str) -> Path:
+    """The dataset folder behind an id from :func:`dataset_id`; a lab id's dataset is drawn again if needed.
+
+    Raises DataError with code ``bad_dataset_id`` (not an id this app makes; a path is never
+    accepted) or ``dataset_gone`` (an upload or folder that was removed since; the message says what to do).
+    """
+    kind, _, rest = str(dataset_id).partition(":")
+    if kind == "lab":
+        m = _LAB_ID_RE.match(rest)
+        if m:
+            sim, per_class, val, seed = float(m[1]), int(m[2]), int(m[3]), int(m[4])
+            if 0.0 <= sim <= 1.0 and 2 <= per_class <= max(defaults.LAB_PER_CLASS_OPTIONS) and 1 <= val <= LAB_ID_MAX_VAL:
+                return lab_dataset(sim, per_class, seed=seed, val_per_class=val)
+    elif kind == "upload" and _UPLOAD_ID_RE.match(rest):
+        known = read_json(cache_dir() / "uploads" / rest / "dataset.json", None) or {}
+        root = Path(known.get("root", "") or "/nonexistent")
+        if root.is_dir() and _inside(root.resolve(), cache_dir() / "uploads" / rest):
+            return root
+        raise _gone(f"The uploaded dataset {known.get('name') or rest}",
+                    "Upload its .zip again on the Data page (the server's cache was cleared or made room).")
+    elif kind == "folder" and rest:
+        folder = _root_folders().get(rest)
+        if folder is None:
+            raise _gone(f"The folder '{rest}'", "Pick a folder from the list on the Data page.")
+        return folder
+    elif kind == "built" and _BUILT_ID_RE.match(rest):
+        folder = cache_dir() / "built" / rest
+        if not folder.is_dir():
+            raise _gone(f"The built dataset '{rest}'", "Build it again on the Data page.")
+        return folder
+    raise DataError(f"'{str(dataset_id)[:80]}' is not a dataset id.",
+                    "Open the Data page and choose a dataset; links name datasets by id, never by path.",
+                    code="bad_dataset_id")
+
+
+def dataset_kind(dataset_id: str | None) -> str | None:
+    """``lab``, ``upload``, ``folder`` or ``built`` for an id, else None."""
+    kind = str(dataset_id or "").partition(":")[0]
+    return kind if kind in DATASET_KINDS else None
+
+
+def upload_name(dataset_id: str) -> str | None:
+    """The file name an uploaded dataset was uploaded as (None if unknown or not an upload)."""
+    kind, _, rest = str(dataset_id).partition(":")
+    if kind != "upload" or not _UPLOAD_ID_RE.match(rest):
+        return None
+    return (read_json(cache_dir() / "uploads" / rest / "dataset.json", None) or {}).get("name")
