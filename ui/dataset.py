@@ -1,4 +1,4 @@
-"""The session's dataset: choosing one, reconnecting to a run's, and the map's answer for it."""
+"""The session's dataset: choosing one, its id in the URL, reconnecting to a run's, and the map's answer for it."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,9 +6,16 @@ from pathlib import Path
 import streamlit as st
 
 from tlcore import service
+from tlcore.errors import TLError
 from tlcore.i18n import t
 
 from .session import lang, set_kept, value
+from .text import md
+
+#: Settings that belong to one dataset: a new dataset starts them over (kept values and widget keys).
+_PER_DATASET_KEPT = ("map_ipc", "sim_choice", "use_measured", "model", "plan", "top_stages", "augment")
+_PER_DATASET_WIDGETS = ("map_ipc", "sim_choice", "use_measured", "map_model", "train_model", "plan", "top_stages",
+                        "augment")
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -24,45 +31,82 @@ def _stamp(path: str) -> float:
         return 0.0
 
 
-def use_dataset(path, source: str, label: str) -> dict:
-    """Make ``path`` the session's dataset; returns its summary (also kept in session state)."""
+def use_dataset(path, source: str, name: str = "") -> dict:
+    """Make ``path`` the session's dataset and put its id in the URL; returns its summary (kept in session state).
+
+    ``source``: lab, upload, folder or built; ``name``: how the user knows it (a zip's file name,
+    a folder's label); a lab dataset is named from its dials in the viewer's language.
+    """
     path = str(path)
     rep = inspect(path, _stamp(path))
+    counts = rep.train_counts
+    smallest = min(counts, key=counts.get) if counts else ""
     ds = {
-        "path": path, "source": source, "label": label, "classes": list(rep.classes),
-        "num_classes": rep.num_classes, "num_images": rep.num_images,
-        "images_per_class": rep.images_per_class, "lab": service.lab_info(path),
+        "id": service.dataset_id(path), "path": path, "source": source, "name": name,
+        "classes": list(rep.classes), "num_classes": rep.num_classes, "num_images": rep.num_images,
+        "num_train": len(rep.train), "num_val": len(rep.val), "val_source": rep.val_source,
+        "val_fraction": rep.val_fraction, "images_per_class": rep.images_per_class,
+        "size_per_class": rep.size_per_class, "imbalanced": rep.imbalanced, "smallest_class": smallest,
+        "lab": service.lab_info(path),
     }
-    old = st.session_state.get("dataset")
-    if not old or old.get("path") != path:
-        # A new dataset: the map's answers and the pre-filled settings start over.
-        st.session_state["measured"] = None
-        st.session_state["what_if"] = None
-        for name in ("map_ipc", "sim_choice", "use_measured", "model", "plan", "top_stages", "augment"):
-            st.session_state.pop(f"_keep_{name}", None)
-        for key in ("map_ipc", "sim_choice", "use_measured", "map_model", "train_model", "plan", "top_stages", "augment"):
-            st.session_state.pop(key, None)
-    st.session_state["dataset"] = ds
+    ss = st.session_state
+    old = ss.get("dataset")
+    if old and old.get("path") != path:
+        # Another dataset: the map's answers, the pre-filled settings and the run views start over,
+        # so that no page shows a run of the previous data under this one's name.
+        ss["measured"] = None
+        ss["what_if"] = None
+        ss["current_run"] = None
+        ss["compare_group"] = None
+        for name_ in _PER_DATASET_KEPT:
+            ss.pop(f"_keep_{name_}", None)
+        for key in _PER_DATASET_WIDGETS:
+            ss.pop(key, None)
+    ss["dataset"] = ds
     service.touch_dataset(path)  # an open session's data is in use: the cache keeps it
+    if ds["id"] and st.query_params.get("data") != ds["id"]:
+        st.query_params["data"] = ds["id"]
+    return ds
+
+
+def _keep_choices_of(ds: dict) -> None:
+    """The Data page's controls follow a dataset opened from a link or a run (source, dials, folder)."""
+    set_kept("data_source", ds["source"] if ds["source"] in ("lab", "upload", "folder") else "lab")
+    if ds["lab"]:
+        set_kept("lab_per_class", int(ds["lab"]["per_class"]))
+        set_kept("lab_similarity", round(float(ds["lab"]["similarity"]), 2))
+    elif ds["source"] == "folder":
+        set_kept("root_folder", ds["name"])
+
+
+def open_dataset_id(dataset_id: str) -> dict:
+    """Make the dataset behind an id (from the URL or a run) the session's. Raises TLError when it is gone."""
+    path = service.resolve_dataset(dataset_id)
+    kind = service.dataset_kind(dataset_id) or "folder"
+    name = {"upload": service.upload_name(dataset_id), "folder": dataset_id.partition(":")[2],
+            "built": dataset_id.partition(":")[2]}.get(kind) or Path(path).name
+    ds = use_dataset(path, kind, name)
+    _keep_choices_of(ds)
     return ds
 
 
 def adopt_run(run_id: str) -> None:
-    """A new session (a reload, a second tab) opened on a run takes that run's dataset and settings."""
+    """A new session (a reload, a second tab) opened on a run takes that run's dataset and settings.
+
+    A dataset named in the URL (``?data=``) comes first: the run panel then says that the run's data differ.
+    """
     from .runs import store
 
-    if st.session_state.get("dataset") or st.session_state.get("adopted") == run_id:
+    ss = st.session_state
+    if ss.get("dataset") or ss.get("data_from_url") or ss.get("adopted") == run_id:
         return
-    st.session_state["adopted"] = run_id
+    ss["adopted"] = run_id
     try:
         cfg = store().config(run_id)
     except Exception:  # noqa: BLE001 - an unknown or damaged run is reported by the run panel
         return
-    if not Path(cfg.data).is_dir():
+    if not use_run_data(cfg.data):
         return
-    lab = service.lab_info(cfg.data)
-    label = t("lab_label", lang(), s=lab["similarity"], n=lab["per_class"]) if lab else Path(cfg.data).name
-    use_dataset(cfg.data, "lab" if lab else "folder", label)
     for name, val in (("model", cfg.model), ("plan", cfg.plan), ("top_stages", cfg.top_stages),
                       ("epochs", cfg.epochs), ("batch_size", cfg.batch_size), ("lr", cfg.lr)):
         set_kept(name, val, widget_key="train_model" if name == "model" else name)
@@ -70,20 +114,62 @@ def adopt_run(run_id: str) -> None:
         set_kept("augment", cfg.augment)
 
 
-def report(ds: dict):
-    return inspect(ds["path"], _stamp(ds["path"]))
+def use_run_data(data_path: str) -> dict | None:
+    """Make a run's dataset (its config's folder) the session's; None when it is no longer there."""
+    data_id = service.dataset_id(data_path)
+    try:
+        if data_id:
+            return open_dataset_id(data_id)
+        if Path(data_path).is_dir():  # a folder given to the CLI: opened as it is, never named in a URL
+            return use_dataset(data_path, "folder", Path(data_path).name)
+    except TLError:
+        return None
+    return None
 
 
 def current_dataset() -> dict:
-    """The session's dataset; the default lab dataset when none was chosen (or it vanished)."""
-    ds = st.session_state.get("dataset")
+    """The session's dataset: the one named in the URL on a new session, else the chosen one, else the lab's.
+
+    A dataset id in the URL that no longer resolves leaves a notice (see :func:`dataset_notice`).
+    """
+    ss = st.session_state
+    pending = ss.get("data_from_url")
+    if pending:
+        ss["data_from_url"] = None
+        if (ss.get("dataset") or {}).get("id") != pending:
+            try:
+                with st.spinner(t("data_opening", lang())):
+                    return open_dataset_id(pending)
+            except TLError as err:
+                ss["dataset_notice"] = str(err)
+    ds = ss.get("dataset")
     if ds and Path(ds["path"]).exists():
         return ds
     sim = value("lab_similarity", service.defaults.LAB_DEFAULT_SIMILARITY)
     per_class = value("lab_per_class", service.defaults.LAB_DEFAULT_PER_CLASS)
     with st.spinner(t("lab_preparing", lang())):
         path = service.lab_dataset(sim, per_class)
-    return use_dataset(path, "lab", t("lab_label", lang(), s=sim, n=per_class))
+    return use_dataset(path, "lab")
+
+
+def dataset_notice() -> None:
+    """Say once, on the page, why the dataset in the link could not be opened."""
+    notice = st.session_state.get("dataset_notice")
+    if notice:
+        st.session_state["dataset_notice"] = None
+        st.warning(t("dataset_gone", lang(), error=md(notice)))
+
+
+def report(ds: dict):
+    return inspect(ds["path"], _stamp(ds["path"]))
+
+
+def dataset_name(ds: dict, lang_: str | None = None) -> str:
+    """How the dataset is shown (plain text: escape it with ui.md for Markdown)."""
+    lab = ds.get("lab")
+    if lab:
+        return t("lab_label", lang_ or lang(), s=float(lab["similarity"]), n=int(lab["per_class"]))
+    return ds.get("name") or Path(ds["path"]).name
 
 
 def default_model(ds: dict) -> str:
@@ -100,9 +186,14 @@ def measured_for(ds: dict, model: str) -> dict | None:
     return m if m and m.get("path") == ds["path"] and m.get("model") == model else None
 
 
+def data_size(ds: dict) -> float:
+    """The map's size input for the data: training images per class (the smallest class's when imbalanced)."""
+    return float(ds["size_per_class"])
+
+
 def current_recommendation(ds: dict, model: str):
     """The map's recommendation from the kept answers: (Recommendation, images per class, similarity source)."""
-    ipc = value("map_ipc", None) or ds["images_per_class"]
+    ipc = value("map_ipc", None) or data_size(ds)
     m = measured_for(ds, model)
     if m and value("use_measured", True):
         sim, source = m["score"], "measured"
@@ -113,5 +204,23 @@ def current_recommendation(ds: dict, model: str):
 
 
 def dataset_caption(ds: dict) -> str:
-    return t("dataset_caption", lang(), label=ds["label"], images=ds["num_images"], classes=ds["num_classes"],
-             ipc=ds["images_per_class"])
+    """One line naming the dataset: name, images, classes and training images per class (Markdown)."""
+    return t("dataset_caption", lang(), label=md(dataset_name(ds)), images=ds["num_images"],
+             classes=ds["num_classes"], ipc=ds["images_per_class"])
+
+
+def split_text(ds: dict, lang_: str | None = None) -> str:
+    """How validation was set aside, e.g. "80 for training, 20 for validation (a random 20% of each class)"."""
+    L = lang_ or lang()
+    how = t("val_source_folder", L) if ds["val_source"] == "folder" else \
+        t("val_source_split", L, pct=round(100 * float(ds["val_fraction"])))
+    return t("data_split", L, train=ds["num_train"], val=ds["num_val"], how=how)
+
+
+def size_explained(ds: dict, lang_: str | None = None) -> str:
+    """Why the map's size is what it is: training images per class, or the smallest class's count (Markdown)."""
+    L = lang_ or lang()
+    if ds["imbalanced"]:
+        return t("size_from_smallest", L, n=ds["size_per_class"], cls=md(ds["smallest_class"]),
+                 mean=ds["images_per_class"])
+    return t("size_from_training", L, n=ds["images_per_class"])

@@ -26,7 +26,8 @@ PAGES = {
 #: (see :func:`keep`) because Streamlit drops a widget's value when its page is left.
 DEFAULTS = {
     "lang": "en",
-    "dataset": None,  # the chosen dataset's summary (see ui.dataset.use_dataset)
+    "dataset": None,  # the chosen dataset's summary (see ui.dataset.use_dataset); its id is in the URL as ?data=
+    "dataset_notice": None,  # why the dataset in the URL could not be opened (shown once by ui.dataset)
     "measured": None,  # a measured similarity: {"path", "model", "score", "stderr"}
     "what_if": None,  # a quadrant clicked on the map other than the dataset's own
     "current_run": None,
@@ -40,8 +41,15 @@ def lang() -> str:
 
 
 def _on_lang_change() -> None:
-    st.session_state["lang"] = st.session_state["lang_pick"]
-    st.query_params["lang"] = st.session_state["lang"]
+    ss = st.session_state
+    ss["lang"] = ss["lang_pick"]
+    st.query_params["lang"] = ss["lang"]
+    # A choice widget sends back its option's *label*: in the new language that label is
+    # unknown and Streamlit would keep the old label as the value (then fall back to the
+    # default). Setting each kept widget's value again makes it re-render in the new language.
+    for key in ss.get("_kept_widgets", ()):
+        if key in ss:
+            ss[key] = ss[key]
 
 
 def setup() -> str:
@@ -64,6 +72,13 @@ def setup() -> str:
     st.set_page_config(page_icon="🧊", layout="wide")  # each page's tab title comes from st.navigation
     if url_lang != current:
         st.query_params["lang"] = current
+    # The chosen dataset's id lives in the URL, so a reload or a second tab keeps it. A new
+    # session takes the URL's (ui.dataset.current_dataset opens it); afterwards the session's wins.
+    if "data_from_url" not in ss:
+        ss["data_from_url"] = st.query_params.get("data")
+    data_id = (ss["dataset"] or {}).get("id")
+    if data_id and st.query_params.get("data") != data_id:
+        st.query_params["data"] = data_id
     return current
 
 
@@ -71,8 +86,9 @@ def sidebar(pages: dict) -> None:
     """The page list in the chosen language (``pages``: key -> st.Page) and the language picker."""
     ss = st.session_state
     current = lang()
+    params = nav_params()
     for key, pg in pages.items():
-        st.sidebar.page_link(pg, label=t(f"page_{key}", current), query_params={"lang": current})
+        st.sidebar.page_link(pg, label=t(f"page_{key}", current), query_params=params)
     ss["lang_pick"] = current
     st.sidebar.selectbox(t("lang_label", current), LANGS, format_func=LANG_NAMES.get, key="lang_pick",
                          on_change=_on_lang_change)
@@ -90,6 +106,7 @@ def keep(key: str, default, name: str | None = None):
     name = name or key
     if key not in ss:
         ss[key] = ss.get(f"_keep_{name}", default)
+    ss.setdefault("_kept_widgets", set()).add(key)
     return {"key": key, "on_change": _remember, "args": (key, name)}
 
 
@@ -114,9 +131,17 @@ def next_button(target: str, label_key: str, key: str, query: dict | None = None
         go(target, query)
 
 
+def nav_params() -> dict:
+    """Query parameters every page link carries: the language and the chosen dataset's id."""
+    params = {"lang": lang()}
+    data = (st.session_state.get("dataset") or {}).get("id")
+    if data:
+        params["data"] = data
+    return params
+
+
 def go(target: str, query: dict | None = None) -> None:
-    params = {"lang": lang(), **(query or {})}
-    st.switch_page(PAGES[target], query_params=params)
+    st.switch_page(PAGES[target], query_params={**nav_params(), **(query or {})})
 
 
 @contextlib.contextmanager

@@ -20,23 +20,10 @@ def back_to_data() -> None:
     st.session_state["what_if"] = None
 
 
-def measure(ds: dict, model: str) -> None:
-    bar = st.progress(0.0, text=t("map_measuring", L))
-
-    def progress(fraction: float, message: str = "") -> None:
-        bar.progress(min(1.0, max(0.0, float(fraction))), text=t("map_measuring", L))
-
-    result = service.measure_similarity(ds["path"], model, progress=progress)
-    bar.empty()
-    st.session_state["measured"] = {"path": ds["path"], "model": model, "score": float(result.score),
-                                    "stderr": float(getattr(result, "stderr", 0.0) or 0.0)}
-    st.session_state["what_if"] = None
-    ui.set_kept("use_measured", True)
-
-
 with ui.errors():
     st.title(t("map_title", L))
     ds = ui.current_dataset()
+    ui.dataset_notice()
     st.caption(ui.dataset_caption(ds))
     left, right = st.columns([2, 3], gap="large")
     with left:
@@ -44,13 +31,13 @@ with ui.errors():
                              **ui.keep("map_model", ui.default_model(ds), name="model"))
         st.markdown(t("map_q1", L))
         st.number_input(t("map_ipc", L), min_value=1.0, max_value=1e7, step=50.0, format="%.0f",
-                        help=t("map_ipc_help", L), **ui.keep("map_ipc", float(round(ds["images_per_class"]))))
-        st.caption(t("map_ipc_from_data", L, ipc=ds["images_per_class"]))
+                        help=t("map_ipc_help", L), **ui.keep("map_ipc", float(round(ui.data_size(ds)))))
+        st.caption(ui.size_explained(ds) + " " + ui.split_text(ds))
         st.markdown(t("map_q2", L))
         st.radio(t("map_sim_label", L), CHOICES, format_func=lambda k: t(f"sim_{k}", L),
                  captions=[t(f"sim_{k}_example", L) for k in CHOICES], **ui.keep("sim_choice", ui.default_sim_choice(ds)))
         if st.button(t("map_measure", L), key="measure", help=t("map_measure_help", L)):
-            measure(ds, model)
+            ui.measure(ds, model)
         measured = ui.measured_for(ds, model)
         if measured:
             st.success(t("map_measured", L, score=measured["score"], err=measured["stderr"]))
@@ -76,7 +63,7 @@ with ui.errors():
         choice = service.what_if(what_if, model)
         shown_plan, shown_top, shown_aug, shown_q = choice.plan, choice.top_stages, choice.augment, what_if
         st.info(t("map_whatif", L, q=what_if, plan=plan_name(choice.plan, L, choice.top_stages),
-                  reason=t(f"reason_quadrant{what_if}", L, top_stages=choice.top_stages), home=rec.quadrant))
+                  reason=ui.what_if_reason(what_if, choice.top_stages), home=rec.quadrant))
         st.button(t("map_back", L), key="map_back", on_click=back_to_data)
 
     st.markdown(t("map_layers_title", L, plan=plan_name(shown_plan, L, shown_top), model=model))
@@ -84,9 +71,6 @@ with ui.errors():
     st.plotly_chart(viz.layer_diagram(plan_report.to_json(), L), config={"displayModeBar": False})
     st.caption(t("map_layers_caption", L, trainable=plan_report.trainable_params, frozen=plan_report.frozen_params))
 
-    if st.button(t("map_train", L, plan=plan_name(shown_plan, L, shown_top)), key="map_train", type="primary"):
-        ui.set_kept("plan", shown_plan)
-        ui.set_kept("top_stages", max(1, shown_top))
-        ui.set_kept("augment", bool(shown_aug))
-        st.session_state["plan_quadrant"] = shown_q
+    if st.button(ui.train_button_label(shown_plan, shown_top, what_if), key="map_train", type="primary"):
+        ui.to_train(shown_plan, shown_top, shown_aug, shown_q)
         ui.go("train")

@@ -7,30 +7,23 @@ from tlcore.i18n import plan_name, t
 
 L = ui.lang()
 
-
-def start(ds: dict, settings: dict, quadrant: int) -> None:
-    config = service.make_config(ds["path"], **settings)
-    run_id = service.start_run(ui.store(), config, quadrant=quadrant, dataset=ds["label"], num_classes=ds["num_classes"])
-    st.session_state["current_run"] = run_id
-    st.query_params["run"] = run_id
-
-
 with ui.errors():
     st.title(t("train_title", L))
     run_id = ui.run_from_url()
     if run_id:
         ui.adopt_run(run_id)
     ds = ui.current_dataset()
+    ui.dataset_notice()
     st.caption(ui.dataset_caption(ds))
     model_default = ui.value("model", None) or ui.default_model(ds)
     rec, _, _ = ui.current_recommendation(ds, model_default)
     st.markdown(t("train_rec", L, q=rec.quadrant, plan=plan_name(rec.plan, L, rec.top_stages)))
 
-    with st.expander(t("train_settings", L), expanded=not st.query_params.get("run")):
+    with st.expander(t("train_settings", L), expanded=ui.settings_open(run_id)):
         c1, c2, c3 = st.columns(3)
         model = c1.selectbox(t("model_label", L), service.list_models(), help=t("model_help", L),
                              **ui.keep("train_model", model_default, name="model"))
-        plan = c2.selectbox(t("plan_label", L), service.PLAN_NAMES, format_func=lambda p: t(f"plan_{p}", L),
+        plan = c2.selectbox(t("plan_label", L), service.PLAN_NAMES, format_func=lambda p: plan_name(p, L),
                             help=t("plan_help", L), **ui.keep("plan", rec.plan))
         stages = service.num_stages(model)
         if not 1 <= int(ui.value("top_stages", 1) or 1) <= stages:
@@ -45,17 +38,16 @@ with ui.errors():
         lr = c3.select_slider(t("lr_label", L), options=service.defaults.LR_OPTIONS, format_func=lambda v: f"{v:g}",
                               help=t("lr_help", L), **ui.keep("lr", service.defaults.DEFAULT_LR))
         augment = c4.checkbox(t("augment_label", L), help=t("augment_help", L), **ui.keep("augment", rec.augment))
-        device = service.device_summary()
-        st.caption(t("device_caption", L, name=device.name, detail=device.detail))
         missing = service.weights_missing(model, plan)
         if missing:
-            st.warning(t("weights_missing", L, model=model, path=missing))
+            st.warning(t("weights_missing", L, model=model, path=ui.md(missing)))
         preview = service.plan_preview(model, plan, top_stages, ds["num_classes"])
-        st.caption(t("train_plan_caption", L, trainable=preview.trainable_params, frozen=preview.frozen_params))
+        st.caption(ui.device_text() + " " + t("train_plan_caption", L, trainable=preview.trainable_params,
+                                                 frozen=preview.frozen_params))
         quadrant = st.session_state.get("plan_quadrant") or rec.quadrant
         if st.button(t("start", L), key="start_run", type="primary"):
-            start(ds, dict(model=model, plan=plan, top_stages=top_stages, epochs=epochs, batch_size=batch_size, lr=lr,
-                           augment=augment), quadrant)
+            ui.start_run(ds, dict(model=model, plan=plan, top_stages=top_stages, epochs=epochs, batch_size=batch_size,
+                                  lr=lr, augment=augment), quadrant)
 
     run_id = st.session_state.get("current_run") if st.query_params.get("run") else None
     if run_id:
@@ -64,7 +56,8 @@ with ui.errors():
         with c1:
             ui.next_button("compare", "train_next_compare", key="train_next_compare")
         with c2:
-            if st.button(t("train_next_predict", L), key="train_next_predict"):
+            info = ui.run_info(run_id)
+            if info is not None and ui.has_model(info) and st.button(t("train_next_predict", L), key="train_next_predict"):
                 ui.go("predict")
     else:
         st.info(t("train_no_run", L))

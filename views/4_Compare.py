@@ -2,8 +2,8 @@
 import streamlit as st
 
 import ui
-from tlcore import service, viz
-from tlcore.i18n import plan_name, t, verdict_text
+from tlcore import service
+from tlcore.i18n import plan_name, t
 
 L = ui.lang()
 
@@ -14,42 +14,9 @@ def start(ds: dict, model: str, plans: list, epochs: int, rec, lab_recipe: bool)
                                lr=ui.value("lr", service.defaults.DEFAULT_LR), augment=True if rec.augment else None)
     group = service.start_compare(ui.store(), base, plans, top_stages=rec.top_stages or 1,
                                   lab_recipe=rec if lab_recipe else None, quadrant=rec.quadrant,
-                                  dataset=ds["label"], num_classes=ds["num_classes"])
+                                  dataset=ui.dataset_name(ds, "en"), num_classes=ds["num_classes"])
     st.session_state["compare_group"] = group
     st.query_params["group"] = group
-
-
-def comparison(group: str) -> None:
-    runs = ui.store()
-    cache = st.session_state.setdefault("progress", {})
-    live = any(r.active for r in runs.list() if r.group == group)
-
-    @st.fragment(run_every=ui.LIVE_POLL_S if live else None)
-    def view() -> None:
-        with ui.errors():
-            summary = service.compare_summary(runs, group, cache)
-            if not summary.rows:
-                st.error(t("compare_unknown", L, group=group))
-                return
-            for row in summary.rows:
-                if row.status == "queued":
-                    st.caption(t("compare_row_queued", L, plan=plan_name(row.plan, L), pos=row.queue_position))
-                elif row.status == "running":
-                    st.caption(t("compare_row_running", L, plan=plan_name(row.plan, L), epochs=len(row.curve)))
-            curves = {plan_name(r.plan, L): r.curve for r in summary.rows}
-            st.plotly_chart(viz.compare_overlay(curves, summary.epochs, L), config={"displayModeBar": False})
-            st.dataframe([{
-                t("col_plan", L): plan_name(r.plan, L), t("col_status", L): t(f"status_{r.status}", L),
-                t("col_best", L): f"{r.best_val_accuracy:.1%}", t("col_time", L): t("seconds", L, s=r.seconds),
-                t("col_trainable", L): f"{r.trainable_params:,}",
-            } for r in summary.rows], hide_index=True)
-            v = summary.verdict
-            show = st.success if v.agrees is True else st.warning if v.agrees is False else st.info
-            show(verdict_text(v, L))
-            if live and not summary.active:
-                st.rerun()
-
-    view()
 
 
 with ui.errors():
@@ -60,9 +27,10 @@ with ui.errors():
     if members:
         ui.adopt_run(members[-1])
     ds = ui.current_dataset()
+    ui.dataset_notice()
     model = ui.value("model", None) or ui.default_model(ds)
     rec, _, _ = ui.current_recommendation(ds, model)
-    st.caption(ui.dataset_caption(ds) + " · " + t("compare_model", L, model=model, q=rec.quadrant,
+    st.caption(ui.dataset_caption(ds) + " · " + t("compare_model", L, model=ui.md(model), q=rec.quadrant,
                                                   plan=plan_name(rec.plan, L, rec.top_stages)))
     c1, c2 = st.columns([3, 1])
     plans = c1.multiselect(t("compare_plans", L), service.PLAN_NAMES, help=t("plan_help", L),
@@ -78,7 +46,7 @@ with ui.errors():
         start(ds, model, plans, epochs, rec, lab_recipe)
     group = st.session_state.get("compare_group") if st.query_params.get("group") else None
     if group:
-        comparison(group)
+        ui.comparison(group)
     else:
         st.info(t("compare_none", L))
     ui.next_button("predict", "compare_next", key="compare_next")

@@ -48,9 +48,14 @@ def has(key: str) -> bool:
     return key in TEXT["en"]
 
 
+def stages_text(n: int, lang: str = "en") -> str:
+    """"1 stage", "2 stages" (the words for a count of backbone stages, in ``lang``)."""
+    return t("stages_one" if int(n) == 1 else "stages_many", lang, n=int(n))
+
+
 def plan_name(plan: str, lang: str = "en", top_stages: int | None = None) -> str:
     if plan == "top" and top_stages:
-        return t("plan_top_n", lang, n=top_stages)
+        return t("plan_top_n", lang, stages=stages_text(top_stages, lang))
     return t(f"plan_{plan}", lang) if has(f"plan_{plan}") else plan
 
 
@@ -62,6 +67,7 @@ def reason_lines(rec, lang: str = "en") -> list[str]:
         "src": t(f"src_{'measured' if rec.similarity_source == 'measured' else 'user'}", lang),
         "threshold": SIMILAR_THRESHOLD,
         "top_stages": rec.top_stages,
+        "stages": stages_text(max(1, rec.top_stages), lang),
     }
     return [t(f"reason_{k}", lang, **params) for k in rec.reason_keys]
 

@@ -116,7 +116,10 @@ def run_details(store: "RunStore", run_id: str) -> dict:
 class DeviceSummary:
     kind: str  # cuda | mps | cpu
     name: str
-    detail: str = ""
+    detail: str = ""  # in English, for the CLI; the app words the numbers below in its language
+    cores: int = 0  # cpu: logical cores of the machine
+    threads: int = 0  # cpu: threads a run's torch uses
+    memory_gib: float = 0.0  # cuda: the GPU's memory
 
 
 def device_summary() -> DeviceSummary:
@@ -128,10 +131,12 @@ def device_summary() -> DeviceSummary:
     dev = pick_device("auto")
     if dev.type == "cuda":
         props = torch.cuda.get_device_properties(dev.index or 0)
-        return DeviceSummary("cuda", props.name, f"{props.total_memory / 2**30:.0f} GiB")
+        gib = props.total_memory / 2**30
+        return DeviceSummary("cuda", props.name, f"{gib:.0f} GiB", memory_gib=gib)
     if dev.type == "mps":
         return DeviceSummary("mps", "Apple GPU (MPS)")
-    return DeviceSummary("cpu", "CPU", f"{os.cpu_count() or 1} cores, {torch.get_num_threads()} threads")
+    cores, threads = os.cpu_count() or 1, torch.get_num_threads()
+    return DeviceSummary("cpu", "CPU", f"{cores} cores, {threads} threads", cores=cores, threads=threads)
 
 
 def weights_missing(model: str, plan: str) -> str | None:
