@@ -174,7 +174,10 @@ def test_report_to_json(three_classes):
     r = open_dataset(three_classes)
     j = json.loads(json.dumps(r.to_json()))
     assert j["num_images"] == 18 and j["num_classes"] == 3
-    assert j["images_per_class"] == 6.0 and r.images_per_class == 6.0
+    # Training images per class: 20% of each class (at least one) is set aside for validation.
+    assert j["train_counts"] == {"a": 8, "b": 4, "c": 2} and j["num_train"] == 14 and j["num_val"] == 4
+    assert j["images_per_class"] == 4.67 and r.images_per_class == pytest.approx(14 / 3)
+    assert j["imbalanced"] and j["size_per_class"] == 2.0, "imbalanced (10 vs 3): the map counts the smallest class"
     assert j["class_counts"] == {"a": 10, "b": 5, "c": 3}
     assert j["val_source"] == "split" and j["root"] == r.root
     assert j["skipped"] == [] and isinstance(j["warnings"], list)

@@ -95,7 +95,8 @@ def test_data_warnings_skips_and_verdicts_read_well():
                                            "gap": 20.0, "tol": 2.0})
     text = verdict_text(v, "en")
     assert plan_name("full") in text and "20.0 points" in text
-    assert plan_name("top", "en", 2) == "top: last 2 stage(s) + output layer"
+    assert plan_name("top", "en", 2) == "top (last 2 stages + output layer)"
+    assert plan_name("top", "en", 1) == "top (last stage + output layer)"
 
 
 def test_pages_import_no_torch():

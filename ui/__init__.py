@@ -3,23 +3,40 @@
 Only this package, app.py and views/ import streamlit. Pages import ``ui`` and the
 application layer (tlcore.service), plus tlcore.i18n and tlcore.viz for text and charts.
 """
+from .cache_view import cache_panel
+from .compare_view import comparison
+from .data_view import data_summary
 from .dataset import (
     adopt_run,
     current_dataset,
     current_recommendation,
+    data_size,
     dataset_caption,
+    dataset_name,
+    dataset_notice,
     default_model,
     default_sim_choice,
     measured_for,
     report,
+    size_explained,
+    split_text,
     use_dataset,
 )
-from .runs import LIVE_POLL_S, run_from_url, run_label, run_panel, run_results, store
-from .session import PAGES, errors, go, keep, lang, next_button, set_kept, setup, sidebar, value
+from .mapping import measure, to_train, train_button_label, what_if_reason
+from .runs import (
+    LIVE_POLL_S,
+    has_model,
+    run_data,
+    run_from_url,
+    run_info,
+    run_label,
+    run_panel,
+    run_results,
+    runs_table,
+    store,
+)
+from .session import PAGES, errors, go, hold, keep, lang, nav_params, next_button, set_kept, setup, sidebar, value
+from .text import clock, md, size_text, warning_md, zone_label
+from .train_view import device_text, settings_open, start_run
 
-__all__ = [
-    "LIVE_POLL_S", "PAGES", "adopt_run", "current_dataset", "current_recommendation", "dataset_caption",
-    "default_model", "default_sim_choice", "errors", "go", "keep", "lang", "measured_for", "next_button",
-    "report", "run_from_url", "run_label", "run_panel", "run_results", "set_kept", "setup", "sidebar", "store", "use_dataset",
-    "value",
-]
+__all__ = [name for name in dir() if not name.startswith("_")]

@@ -7,15 +7,16 @@ from tlcore import service
 from tlcore.errors import TLError
 from tlcore.i18n import has, t
 
+from .runs import store
 from .session import lang
-from .text import size_text
+from .text import md, size_text
 
 
 def _clear() -> None:
     try:
-        freed = service.clear_cache(keep_in_use=True)
+        freed = service.clear_cache(store(), keep_in_use=True)
     except (TLError, OSError) as err:
-        st.session_state["cache_notice"] = ("error", str(err))
+        st.session_state["cache_notice"] = ("error", md(str(err)))
     else:
         st.session_state["cache_notice"] = ("ok", t("cache_cleared", lang(), size=size_text(freed)))
     st.session_state["cache_confirm"] = False
@@ -31,8 +32,7 @@ def cache_panel() -> None:
     with st.expander(title):
         if limit:
             st.progress(min(1.0, used / limit))
-        kinds = usage.get("kinds") or {k: v for k, v in usage.items() if k not in ("bytes", "limit_bytes")
-                                       and isinstance(v, (int, float))}
+        kinds = {k: v for k, v in (usage.get("kinds") or {}).items() if v}
         if kinds:
             st.caption(" · ".join(t("cache_kind_line", L, kind=t(f"cache_kind_{k}", L) if has(f"cache_kind_{k}") else k,
                                     size=size_text(v)) for k, v in kinds.items()))

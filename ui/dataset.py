@@ -144,6 +144,7 @@ def current_dataset() -> dict:
                 ss["dataset_notice"] = str(err)
     ds = ss.get("dataset")
     if ds and Path(ds["path"]).exists():
+        service.touch_dataset(ds["path"])  # in use while a page shows it: the cache keeps it
         return ds
     sim = value("lab_similarity", service.defaults.LAB_DEFAULT_SIMILARITY)
     per_class = value("lab_per_class", service.defaults.LAB_DEFAULT_PER_CLASS)

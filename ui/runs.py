@@ -38,7 +38,7 @@ def run_from_url(param: str = "run", session_key: str = "current_run") -> str | 
         try:
             service.validate_run_id(raw)
         except TLError as err:
-            st.error(str(err))
+            st.error(md(str(err)))
             del st.query_params[param]
             return None
         st.session_state[session_key] = raw
@@ -67,9 +67,10 @@ class RunData:
 @st.cache_data(show_spinner=False, max_entries=1024)
 def _run_data_path(run_dir: str) -> tuple[str, str | None]:
     """(data folder, dataset id) from a run's config.json, which never changes."""
-    from tlcore.fsutil import read_json
-
-    data = str((read_json(Path(run_dir) / "config.json", {}) or {}).get("data", ""))
+    try:
+        data = str(store().config(Path(run_dir).name).data or "")
+    except (TLError, OSError, ValueError, TypeError):
+        data = ""
     return data, service.dataset_id(data) if data else None
 
 
@@ -158,7 +159,7 @@ def run_panel(run_id: str) -> None:
     try:
         info = runs.get(run_id)
     except TLError as err:
-        st.error(str(err))
+        st.error(md(str(err)))
         return
     rd = run_data(info)
     st.caption(run_data_caption(info, rd))
@@ -213,7 +214,7 @@ def run_panel(run_id: str) -> None:
         if info.active:
             st.button(t("stop", L), key="stop_run", on_click=_stop, args=(run_id,))
             if st.session_state.get("stop_error"):
-                st.error(st.session_state.pop("stop_error"))
+                st.error(md(st.session_state.pop("stop_error")))
         elif info.status == "failed":
             st.error(md(info.message) or t("run_failed", L))
             if info.error_code in ("weights_download", "missing_lab_weights"):
@@ -221,7 +222,7 @@ def run_panel(run_id: str) -> None:
         elif info.status == "stopped":
             st.warning(t("run_stopped", L))
         elif info.status == "completed":
-            st.success(t("run_completed", L, acc=info.best_val_accuracy, bal=info.best_val_balanced_accuracy))
+            st.success(t("run_completed_balanced", L, acc=info.best_val_accuracy, bal=info.best_val_balanced_accuracy))
         if live and not info.active:
             st.rerun()  # a full rerun ends the polling and shows the results
 
@@ -265,9 +266,12 @@ def run_results(run_id: str, info, p) -> None:
                            on_click="ignore")
 
 
-def run_label(info) -> str:
-    """A run as one line for a selectbox (plain text): plan, backbone, accuracy, status, dataset, group, time."""
-    L = lang()
+def run_label(info, lang_: str | None = None) -> str:
+    """A run as one line for a selectbox (plain text): plan, backbone, accuracy, status, dataset, group, time.
+
+    The time is absolute (with its zone): a label must not change between reruns, or the choice is lost.
+    """
+    L = lang_ or lang()
     rd = run_data(info, L)
     status = t(f"status_{info.status}", L)
     if info.status == "queued" and info.queue_position:
@@ -285,3 +289,24 @@ def run_info(run_id: str):
         return store().get(run_id)
     except TLError:
         return None
+
+
+def runs_table(runs) -> list[dict]:
+    """Every run as a table row (plain text): its data and class count, group, accuracies and start time."""
+    from tlcore.i18n import plan_name
+
+    L = lang()
+    rows = []
+    for r in runs:
+        rd = run_data(r, L)
+        done = r.epochs_completed > 0
+        rows.append({
+            t("col_run", L): r.run_id, t("col_label", L): r.label or r.plan, t("col_plan", L): plan_name(r.plan, L),
+            t("col_model", L): r.model, t("col_data", L): rd.name, t("col_classes", L): rd.num_classes or None,
+            t("col_group", L): r.group or "",
+            t("col_status", L): t(f"status_{r.status}", L) + (f" ({r.queue_position})" if r.queue_position else ""),
+            t("col_best", L): f"{r.best_val_accuracy:.1%}" if done else "–",
+            t("col_balanced", L): f"{r.best_val_balanced_accuracy:.1%}" if done else "–",
+            t("col_epochs", L): f"{r.epochs_completed}/{r.epochs}", t("col_created", L): clock(r.created, L),
+        })
+    return rows

@@ -9,6 +9,8 @@ import streamlit as st
 from tlcore.errors import TLError
 from tlcore.i18n import LANG_NAMES, LANGS, t
 
+from .text import md
+
 log = logging.getLogger("tlcore.app")
 
 #: Page key -> script, in the order of the steps. app.py registers them with st.navigation.
@@ -48,8 +50,7 @@ def _on_lang_change() -> None:
     # unknown and Streamlit would keep the old label as the value (then fall back to the
     # default). Setting each kept widget's value again makes it re-render in the new language.
     for key in ss.get("_kept_widgets", ()):
-        if key in ss:
-            ss[key] = ss[key]
+        hold(key)
 
 
 def setup() -> str:
@@ -114,6 +115,14 @@ def _remember(key: str, name: str) -> None:
     st.session_state[f"_keep_{name}"] = st.session_state[key]
 
 
+def hold(key: str) -> None:
+    """Before a choice widget renders: set its value again, so that an option whose label changed since the
+    last run (a live run's accuracy, another language) stays chosen instead of falling back to the default."""
+    ss = st.session_state
+    if key in ss:
+        ss[key] = ss[key]
+
+
 def value(name: str, default):
     """A kept setting, whether or not its widget is on this page."""
     return st.session_state.get(f"_keep_{name}", default)
@@ -150,7 +159,7 @@ def errors():
     try:
         yield
     except TLError as err:
-        st.error(str(err))
+        st.error(md(str(err)))  # messages quote file and class names: shown as written
     except Exception as err:  # noqa: BLE001
         if type(err).__module__.startswith("streamlit"):
             raise  # rerun / switch-page / stop signals

@@ -1,11 +1,9 @@
-"""Runs: every run with its status and best accuracy; reopen one to see its curves, stop or delete it."""
-import time
-
+"""Runs: every run with its data, status and accuracy; reopen, stop or delete one; the cache's size and a clear button."""
 import streamlit as st
 
 import ui
 from tlcore import service
-from tlcore.i18n import plan_name, t
+from tlcore.i18n import t
 
 L = ui.lang()
 
@@ -14,7 +12,7 @@ def delete(run_id: str) -> None:
     try:
         ui.store().delete(run_id)
     except service.TLError as err:
-        st.session_state["runs_notice"] = ("error", str(err))
+        st.session_state["runs_notice"] = ("error", ui.md(str(err)))
         return
     st.session_state["progress"].pop(run_id, None)
     if st.session_state.get("current_run") == run_id:
@@ -30,17 +28,13 @@ with ui.errors():
         st.info(t("runs_none", L))
         ui.next_button("train", "predict_go_train", key="runs_go_train")
     else:
-        st.dataframe([{
-            t("col_run", L): r.run_id, t("col_label", L): r.label or r.plan, t("col_plan", L): plan_name(r.plan, L),
-            t("col_model", L): r.model, t("col_status", L): t(f"status_{r.status}", L) + (
-                f" ({r.queue_position})" if r.queue_position else ""),
-            t("col_best", L): f"{r.best_val_accuracy:.1%}", t("col_epochs", L): f"{r.epochs_completed}/{r.epochs}",
-            t("col_created", L): time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)) if r.created else "",
-        } for r in runs], hide_index=True)
+        st.dataframe(ui.runs_table(runs), hide_index=True)
+        st.caption(t("runs_times_in", L, zone=ui.md(ui.zone_label(L))))
         by_id = {r.run_id: r for r in runs}
         if ui.value("runs_pick", None) not in by_id:
             ui.set_kept("runs_pick", runs[0].run_id)
-        run_id = st.selectbox(t("runs_pick", L), list(by_id), format_func=lambda i: ui.run_label(by_id[i]),
+        ui.hold("runs_pick")  # a live run's label changes (accuracy, status): the choice stays
+        run_id = st.selectbox(t("runs_pick", L), list(by_id), format_func=lambda i: ui.run_label(by_id[i], L),
                               **ui.keep("runs_pick", runs[0].run_id))
         info = by_id[run_id]
         c1, c2, c3 = st.columns(3)
@@ -57,3 +51,4 @@ with ui.errors():
     notice = st.session_state.pop("runs_notice", None)
     if notice:
         (st.success if notice[0] == "ok" else st.error)(notice[1])
+    ui.cache_panel()

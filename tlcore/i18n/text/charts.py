@@ -14,9 +14,13 @@ EN = {
     "layer_groups": "Layer groups, input → output",
     "counts_images": "Images",
     "counts_class": "Class",
-    "confusion_hover": "true %{{y}}, predicted %{{x}}: %{{z}} images",
+    "confusion_hover": "true %{{customdata[0]}}, predicted %{{customdata[1]}}: %{{z}} images",
     "confusion_true": "True class",
     "confusion_pred": "Predicted class",
+    "counts_hover": "%{{customdata}}: %{{text}} images",
+    "per_class_hover": "%{{customdata[0]}}: %{{customdata[1]}}",
+    "confusion_count": "Images",
+    "confusion_share": "Share of the true class",
 }
 
 KO = {
@@ -33,7 +37,11 @@ KO = {
     "layer_groups": "층 묶음, 입력 → 출력",
     "counts_images": "이미지 수",
     "counts_class": "클래스",
-    "confusion_hover": "실제 %{{y}}, 예측 %{{x}}: %{{z}}장",
+    "confusion_hover": "실제 %{{customdata[0]}}, 예측 %{{customdata[1]}}: %{{z}}장",
     "confusion_true": "실제 클래스",
     "confusion_pred": "예측 클래스",
+    "counts_hover": "%{{customdata}}: %{{text}}장",
+    "per_class_hover": "%{{customdata[0]}}: %{{customdata[1]}}",
+    "confusion_count": "이미지 수",
+    "confusion_share": "실제 클래스 중 비율",
 }

@@ -34,6 +34,7 @@ EN = {
                         "validation set this can happen; try more epochs.",
     "compare_none": "Choose plans and press Run the comparison.",
     "compare_next": "Next: try a model on images →",
+    "col_balanced": "Balanced accuracy",
 }
 
 KO = {
@@ -67,4 +68,5 @@ KO = {
                         "{gap:.1f}%p 높습니다. 경계 근처이거나 에포크가 적거나 검증 세트가 작으면 그럴 수 있습니다. 에포크를 늘려 보세요.",
     "compare_none": "계획을 고르고 비교 실행을 누르세요.",
     "compare_next": "다음: 이미지로 모델 시험하기 →",
+    "col_balanced": "균형 정확도",
 }
