@@ -24,6 +24,9 @@ PAGES = {
     "runs": "views/6_Runs.py",
 }
 
+#: Width of the sidebar (pixels): room for the page list and the language picker, not more.
+SIDEBAR_PX = 210
+
 #: Session defaults, set in one place. Widget keys are restored from ``_keep_<key>``
 #: (see :func:`keep`) because Streamlit drops a widget's value when its page is left.
 DEFAULTS = {
@@ -70,7 +73,9 @@ def setup() -> str:
     if ss["lang"] not in LANGS:
         ss["lang"] = "en"
     current = ss["lang"]
-    st.set_page_config(page_icon="🧊", layout="wide")  # each page's tab title comes from st.navigation
+    # Each page's tab title comes from st.navigation. A narrower sidebar than Streamlit's leaves a projector
+    # at 1024x768 room for the map and the Train controls; "auto" behaviour hides it on phones.
+    st.set_page_config(page_icon="🧊", layout="wide", initial_sidebar_state=SIDEBAR_PX)
     if url_lang != current:
         st.query_params["lang"] = current
     # The chosen dataset's id lives in the URL, so a reload or a second tab keeps it. A new

@@ -25,7 +25,7 @@ with ui.errors():
     ds = ui.current_dataset()
     ui.dataset_notice()
     st.caption(ui.dataset_caption(ds))
-    left, right = st.columns([2, 3], gap="large")
+    left, right = st.columns([5, 7], gap="medium")
     with left:
         model = st.selectbox(t("model_label", L), service.list_models(), help=t("model_help", L),
                              **ui.keep("map_model", ui.default_model(ds), name="model"))

@@ -20,7 +20,7 @@ with ui.errors():
     st.markdown(t("train_rec", L, q=rec.quadrant, plan=plan_name(rec.plan, L, rec.top_stages)))
 
     with st.expander(t("train_settings", L), expanded=ui.settings_open(run_id)):
-        c1, c2, c3 = st.columns(3)
+        c1, c2, c3 = st.columns([1, 1.7, 1.1])
         model = c1.selectbox(t("model_label", L), service.list_models(), help=t("model_help", L),
                              **ui.keep("train_model", model_default, name="model"))
         plan = c2.selectbox(t("plan_label", L), service.PLAN_NAMES, format_func=lambda p: plan_name(p, L),
@@ -30,7 +30,7 @@ with ui.errors():
             ui.set_kept("top_stages", max(1, min(stages, rec.top_stages or 1)))
         top_stages = c3.slider(t("top_stages_label", L), 1, stages, help=t("top_stages_help", L),
                                disabled=plan != "top", **ui.keep("top_stages", max(1, min(stages, rec.top_stages or 1))))
-        c1, c2, c3, c4 = st.columns(4)
+        c1, c2, c3, c4 = st.columns([1, 1, 1.3, 1.4])
         epochs = c1.number_input(t("epochs_label", L), min_value=1, max_value=200, step=1,
                                  **ui.keep("epochs", service.defaults.DEFAULT_EPOCHS))
         batch_size = c2.selectbox(t("batch_label", L), service.defaults.BATCH_SIZE_OPTIONS,
