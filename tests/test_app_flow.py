@@ -577,3 +577,20 @@ def test_runs_page_shows_the_cache_and_clears_it(app_env, lang, monkeypatch):
     at.button(key="cache_clear").click().run()
     assert_clean(at)
     assert at.success and service.cache_usage()["bytes"] < before
+
+
+def test_current_data_first_orders_runs_for_pickers(app_env):
+    import ui
+
+    lab = lab_path()
+    at = upload(new_app("en"), "photos.zip", zip_of({"cats": 6, "dogs": 6}))
+    mine = finished_run(app_env, at.session_state["dataset"]["path"], ["cats", "dogs"], created=1000.0)
+    other = finished_run(app_env, lab, ["a", "b"], created=2000.0)
+    infos = RunStore(app_env).list()
+    import streamlit as st
+
+    st.session_state["dataset"] = at.session_state["dataset"]  # outside a script run: Streamlit's bare-mode state
+    try:
+        assert [r.run_id for r in ui.current_data_first(infos)] == [mine, other], "the current dataset's run first"
+    finally:
+        del st.session_state["dataset"]

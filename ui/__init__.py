@@ -25,6 +25,7 @@ from .dataset import (
 from .mapping import measure, to_train, train_button_label, what_if_reason
 from .runs import (
     LIVE_POLL_S,
+    current_data_first,
     has_model,
     run_data,
     run_from_url,

@@ -292,21 +292,25 @@ def run_info(run_id: str):
 
 
 def runs_table(runs) -> list[dict]:
-    """Every run as a table row (plain text): its data and class count, group, accuracies and start time."""
-    from tlcore.i18n import plan_name
-
+    """Every run as a table row (plain text), what tells runs apart first: start time, data, plan, accuracies."""
     L = lang()
     rows = []
     for r in runs:
         rd = run_data(r, L)
         done = r.epochs_completed > 0
+        plan = r.plan if not r.label or r.label == r.plan else f"{r.plan} ({r.label})"
         rows.append({
-            t("col_run", L): r.run_id, t("col_label", L): r.label or r.plan, t("col_plan", L): plan_name(r.plan, L),
-            t("col_model", L): r.model, t("col_data", L): rd.name, t("col_classes", L): rd.num_classes or None,
-            t("col_group", L): r.group or "",
+            t("col_created", L): clock(r.created, L), t("col_data", L): rd.name,
+            t("col_classes", L): rd.num_classes or None, t("col_plan", L): plan, t("col_model", L): r.model,
             t("col_status", L): t(f"status_{r.status}", L) + (f" ({r.queue_position})" if r.queue_position else ""),
             t("col_best", L): f"{r.best_val_accuracy:.1%}" if done else "–",
             t("col_balanced", L): f"{r.best_val_balanced_accuracy:.1%}" if done else "–",
-            t("col_epochs", L): f"{r.epochs_completed}/{r.epochs}", t("col_created", L): clock(r.created, L),
+            t("col_epochs", L): f"{r.epochs_completed}/{r.epochs}", t("col_group", L): r.group or "",
+            t("col_run", L): r.run_id,
         })
     return rows
+
+
+def current_data_first(runs: list) -> list:
+    """Runs of the session's current dataset first (newest first within each part): for pickers like Predict's."""
+    return sorted(runs, key=lambda r: (not run_data(r).same, -r.created))

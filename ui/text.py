@@ -46,13 +46,13 @@ def warning_md(warning: dict, lang: str) -> str:
 
 
 def size_text(num_bytes: float) -> str:
-    """Bytes as B, KB, MB or GB (powers of 1,024), one decimal from MB on."""
+    """Bytes as B, KB, MB or GB in powers of 1,000 (as TLCORE_CACHE_MAX_GB counts), one decimal from MB on."""
     n = float(max(0, num_bytes))
-    for unit, div in (("GB", 2 ** 30), ("MB", 2 ** 20)):
+    for unit, div in (("GB", 1e9), ("MB", 1e6)):
         if n >= div:
             return f"{n / div:,.1f} {unit}"
-    if n >= 1024:
-        return f"{n / 1024:,.0f} KB"
+    if n >= 1e3:
+        return f"{n / 1e3:,.0f} KB"
     return f"{n:,.0f} B"
 
 
