@@ -400,6 +400,23 @@ def test_class_walk_in_english(server, browser):
     print("\ntimeline: " + ", ".join(timeline))
 
 
+def _legible_at_1024(page, path: str) -> None:
+    """On a 1024x768 projector: the map keeps a readable size with its labels inside; Train's boxes show their values."""
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.wait_for_timeout(500)
+    if path == "Decision_map":
+        plot = page.locator(".js-plotly-plot").first.bounding_box()
+        assert plot["width"] >= 340, f"the map is {plot['width']:.0f} px wide at 1024x768"
+        for text in page.locator(".js-plotly-plot").first.locator("text.textpoint").all():
+            b = text.bounding_box()
+            assert b and plot["x"] <= b["x"] and b["x"] + b["width"] <= plot["x"] + plot["width"], text.inner_text()
+    else:
+        for box in page.get_by_test_id("stMain").get_by_role("combobox").all():
+            cut = box.evaluate("el => el.scrollWidth > el.clientWidth + 1")
+            assert not cut, f"{box.input_value()!r} is cut off at 1024x768"
+    page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
+
+
 def test_every_page_in_korean(server, browser):
     from playwright.sync_api import expect
 
@@ -417,5 +434,7 @@ def test_every_page_in_korean(server, browser):
         _idle(page)
         main_text = _main(page).inner_text()
         assert "cores" not in main_text and "Images per class" not in main_text, name
+        if path in ("Decision_map", "Train"):
+            _legible_at_1024(page, path)
         _shots(page, f"ko_{name}")
     page.context.close()

@@ -40,4 +40,12 @@ from .session import PAGES, errors, go, hold, keep, lang, nav_params, next_butto
 from .text import clock, md, size_text, warning_md, zone_label
 from .train_view import device_text, settings_open, start_run
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [
+    "LIVE_POLL_S", "PAGES", "adopt_run", "cache_panel", "clock", "comparison", "current_data_first",
+    "current_dataset", "current_recommendation", "data_size", "data_summary", "dataset_caption", "dataset_name",
+    "dataset_notice", "default_model", "default_sim_choice", "device_text", "errors", "go", "has_model", "hold",
+    "keep", "lang", "md", "measure", "measured_for", "nav_params", "next_button", "report", "run_data",
+    "run_from_url", "run_info", "run_label", "run_panel", "run_results", "runs_table", "set_kept", "settings_open",
+    "setup", "sidebar", "size_explained", "size_text", "split_text", "start_run", "store", "to_train",
+    "train_button_label", "use_dataset", "value", "warning_md", "what_if_reason", "zone_label",
+]
