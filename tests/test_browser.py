@@ -265,10 +265,11 @@ def test_class_walk_in_english(server, browser):
     _shots(page, "en_2_decision_map")
     page.get_by_role("button", name="Back to my data").click()
     expect(page.get_by_text("What if your data were in quadrant 2?")).to_have_count(0)
+    _idle(page)
     mark("map")
 
     # Train with the map's plan: the settings are open and Start is in view without scrolling.
-    page.get_by_role("button", name="Train with").click()
+    page.get_by_role("button", name=re.compile(r"^Train with top")).click()
     expect(page.get_by_text("The map recommends")).to_be_visible()
     start = page.get_by_role("button", name="Start training")
     expect(start).to_be_visible()
@@ -386,11 +387,18 @@ def test_class_walk_in_english(server, browser):
     # Sixty classes with long names: a readable per-class chart and a table of the top confusions.
     from tests.test_app_flow import finished_run
 
-    classes = [f"species {i:02d}: a long descriptive class name" for i in range(60)]
-    many = finished_run(runs_dir, Path(RunStore(runs_dir).config(run_id).data), classes)
+    classes = [f"species {i:02d} - a long descriptive class name" for i in range(60)]
+    sixty = runs_dir.parent / "roots" / "sixty species"
+    for c, name in enumerate(classes):
+        (sixty / name).mkdir(parents=True)
+        for i in range(3):
+            Image.fromarray(np.full((8, 8, 3), (4 * c + i) % 250, np.uint8)).save(sixty / name / f"{i}.png")
+    many = finished_run(runs_dir, sixty, classes, name="roots/sixty species")
     page.goto(f"{url}/Train?run={many}")
     expect(page.get_by_text("The most frequent confusions")).to_be_visible()
-    page.get_by_role("heading", name="Results of the best epoch").scroll_into_view_if_needed()
+    expect(page.get_by_text("Trained on: roots/sixty species · 60 classes")).to_be_visible()
+    _idle(page)
+    page.get_by_role("heading", name="Results of the best epoch").evaluate("el => el.scrollIntoView({block: 'start'})")
     _shot(page, "en_10_sixty_classes_1400x1000", full=False)  # the results in one 1400x1000 view
     _shot(page, "en_10_sixty_classes_full")
     bars = page.locator(".js-plotly-plot").nth(1).bounding_box()

@@ -233,7 +233,7 @@ def compare_overlay(curves: dict[str, list[tuple[int, float]]], total_epochs: in
 #: Above this many classes a confusion matrix stops being readable: the app shows its top confusions as a table.
 MANY_CLASSES = 20
 #: Class names on chart axes are cut to this many characters (the full name is in the hover text).
-LABEL_CHARS = 18
+LABEL_CHARS = 24
 #: Height of one class's row in charts that list classes (pixels).
 ROW_PX = 22
 

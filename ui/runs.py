@@ -238,7 +238,7 @@ def run_results(run_id: str, info, p) -> None:
         ev = p.evaluation
         st.subheader(t("results_title", L))
         many = len(ev.classes) > viz.MANY_CLASSES
-        left, right = (st.container(), st.container()) if many else st.columns(2)
+        left, right = st.columns([3, 2] if many else [1, 1])
         with left:
             st.markdown(t("results_per_class", L))
             st.plotly_chart(viz.per_class_accuracy(ev.classes, ev.per_class_accuracy, L),
