@@ -71,7 +71,8 @@ def use_dataset(path, source: str, name: str = "") -> dict:
 
 def _keep_choices_of(ds: dict) -> None:
     """The Data page's controls follow a dataset opened from a link or a run (source, dials, folder)."""
-    set_kept("data_source", ds["source"] if ds["source"] in ("lab", "upload", "folder") else "lab")
+    if ds["source"] in ("lab", "upload", "folder"):  # a built set's source is the builder's to follow
+        set_kept("data_source", ds["source"])
     if ds["lab"]:
         set_kept("lab_per_class", int(ds["lab"]["per_class"]))
         set_kept("lab_similarity", round(float(ds["lab"]["similarity"]), 2))
