@@ -39,8 +39,15 @@ def cmd_inspect(args) -> int:
     if args.json:
         _print_json(info)
         return 0
-    print(f"{info['num_images']} usable images in {info['num_classes']} classes "
-          f"({info['images_per_class']:.0f} per class: {info['size']})")
+    counts = info["train_counts"]
+    print(f"{info['num_images']} usable images in {info['num_classes']} classes; {info['num_train']} to train on "
+          f"({info['images_per_class']:.0f} training images per class), {info['num_val']} for validation")
+    if info["imbalanced"]:
+        smallest = min(counts, key=counts.get)
+        print(f"size: {info['size']}, judged on the smallest class ('{smallest}': {counts[smallest]} training images) "
+              f"because the classes are imbalanced")
+    else:
+        print(f"size: {info['size']}")
     width = max(len(c) for c in info["class_counts"])
     for name, count in info["class_counts"].items():
         print(f"  {name:<{width}}  {count}")
