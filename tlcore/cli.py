@@ -1,4 +1,4 @@
-"""Command-line interface: python -m tlcore inspect | recommend | train | runs | lab | bench | models.
+"""Command-line interface: python -m tlcore inspect | recommend | train | runs | explain | export | predict | lab | bench.
 
 This module only parses arguments and prints; the work is done by tlcore.service (and by the
 lab's applications in tlcore.experiments and the benchmark in tlcore.bench).
@@ -194,6 +194,86 @@ def cmd_runs(args) -> int:
     return 0
 
 
+# -- explain, export, predict (issue #16) -------------------------------------
+
+
+def cmd_explain(args) -> int:
+    from . import service
+
+    out = service.explain_to_file(args.run_id, args.image, args.class_name, args.out, service.run_store(args.runs_dir))
+    if args.json:
+        _print_json(out)
+        return 0
+    print(f"{out['predicted']} ({out['confidence']:.1%}); Grad-CAM for {out['class']} on {out['layer']} "
+          f"({out['grid'][0]}x{out['grid'][1]} cells): {out['heatmap_path']}")
+    for cls, p in sorted(out["probabilities"].items(), key=lambda kv: -kv[1])[:5]:
+        print(f"  {cls:<24} {p:7.2%}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from . import service
+
+    if not args.json:
+        print(f"exporting {args.run_id} as {args.format} and verifying it...", file=sys.stderr)
+    summary = service.export_run(args.run_id, args.format, args.out, service.run_store(args.runs_dir))
+    if args.json:
+        _print_json(summary.to_json())
+        return 0
+    v = summary.verification
+    print(f"{args.format} model written to {summary.path} ({summary.seconds:.1f} s)")
+    print(f"verified on {v['images']} {v['inputs']} images with {v['runtime']}: max abs difference of probabilities "
+          f"{v['max_abs_diff']:.2e} (tolerance {v['tolerance']:.0e}), top-1 agreement {v['top1_agreement']:.0%}")
+    print(f"see {summary.path / 'README.txt'} to use it")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from . import service
+
+    out = service.predict_images(args.model, args.images, service.run_store(args.runs_dir))
+    if args.json:
+        _print_json(out)
+        return 0
+    for p in out["predictions"]:
+        top = sorted(p["probabilities"].items(), key=lambda kv: -kv[1])[:args.top_k]
+        print(f"{p['image']}: {p['predicted']} ({p['confidence']:.1%})"
+              + ("  [" + ", ".join(f"{c} {v:.1%}" for c, v in top[1:]) + "]" if len(top) > 1 else ""))
+    return 0
+
+
+def _add_explain_commands(sub) -> None:
+    from .export import FORMATS
+
+    s = sub.add_parser("explain", help="Grad-CAM: where in an image a run's model finds its evidence (a PNG overlay)")
+    s.add_argument("run_id", help="a run id (see 'runs') or a run folder")
+    s.add_argument("image")
+    s.add_argument("--class", dest="class_name", default=None, help="the class to explain (default: the predicted one)")
+    s.add_argument("--out", default=None, help="the PNG to write (default: RUN_DIR/explain/<image>-<class>.png)")
+    s.add_argument("--runs-dir", default=None)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_explain)
+
+    s = sub.add_parser("export", help="export a run's model (ONNX, TorchScript or state dict), verified, with a model card")
+    s.add_argument("run_id", help="a run id (see 'runs') or a run folder")
+    s.add_argument("--format", required=True, choices=list(FORMATS))
+    s.add_argument("--out", default=None, help="the folder to write (default: RUN_DIR/exports/FORMAT)")
+    s.add_argument("--runs-dir", default=None)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("predict", help="classify images with a run or an exported model folder")
+    s.add_argument("model", help="a run id, a run folder, or a folder written by 'export'")
+    s.add_argument("images", nargs="+", metavar="IMAGE")
+    s.add_argument("--top-k", type=int, default=3, help="classes shown per image (text output)")
+    s.add_argument("--runs-dir", default=None)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_predict)
+
+
+# -- end of explain, export, predict -----------------------------------------
+
+
 def cmd_worker(args) -> int:
     from .worker import run_worker
 
@@ -281,6 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--runs-dir", default=None)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_runs)
+
+    _add_explain_commands(sub)
 
     s = sub.add_parser("worker", help=argparse.SUPPRESS)
     s.add_argument("run_dir")

@@ -18,6 +18,34 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 ImageInput = "str | Path | bytes | tuple[str, bytes]"
 
 
+def load_images(images: list, image_size: int) -> torch.Tensor:
+    """uint8 (N, 3, S, S) with S = ``image_size``: decoded, resized and centre-cropped exactly as in training.
+
+    Each image is a path, raw bytes or ``(file name, bytes)``. The one preprocessing of every
+    trained model, run or exported. Raises DataError for an unusable image (its message names the file).
+    """
+    from .data import ImageStore
+
+    with tempfile.TemporaryDirectory(prefix="tl-predict-") as tmp:
+        paths = []
+        for i, img in enumerate(images):
+            name = "image.png"
+            if isinstance(img, tuple):
+                name, img = img
+            if isinstance(img, (bytes, bytearray)):
+                # The decoder sniffs the content; the name only keeps the user's file name in messages.
+                stem, ext = os.path.splitext(_SAFE_NAME.sub("_", Path(name).name))
+                p = Path(tmp) / str(i) / ((stem or "image")[:80] + (ext.lower() if ext else ".png"))
+                p.parent.mkdir()
+                p.write_bytes(img)
+                paths.append(str(p))
+            else:
+                paths.append(str(img))
+        if not paths:
+            return torch.empty((0, 3, image_size, image_size), dtype=torch.uint8)
+        return ImageStore(paths, image_size).get_batch(range(len(paths)))
+
+
 @dataclass
 class LoadedModel:
     """A run's best model: ``net`` (eval mode, on the CPU), its classes and its preprocessing."""
@@ -49,31 +77,8 @@ class LoadedModel:
         return Normalize(self.mean, self.std)
 
     def load_images(self, images: list) -> torch.Tensor:
-        """uint8 (N, 3, S, S): decoded, resized and centre-cropped exactly as in training.
-
-        Each image is a path, raw bytes or ``(file name, bytes)``. Raises DataError for an
-        unusable image (its message names the file).
-        """
-        from .data import ImageStore
-
-        with tempfile.TemporaryDirectory(prefix="tl-predict-") as tmp:
-            paths = []
-            for i, img in enumerate(images):
-                name = "image.png"
-                if isinstance(img, tuple):
-                    name, img = img
-                if isinstance(img, (bytes, bytearray)):
-                    # The decoder sniffs the content; the name only keeps the user's file name in messages.
-                    stem, ext = os.path.splitext(_SAFE_NAME.sub("_", Path(name).name))
-                    p = Path(tmp) / str(i) / ((stem or "image")[:80] + (ext.lower() if ext else ".png"))
-                    p.parent.mkdir()
-                    p.write_bytes(img)
-                    paths.append(str(p))
-                else:
-                    paths.append(str(img))
-            if not paths:
-                return torch.empty((0, 3, self.image_size, self.image_size), dtype=torch.uint8)
-            return ImageStore(paths, self.image_size).get_batch(range(len(paths)))
+        """uint8 (N, 3, S, S): decoded, resized and centre-cropped exactly as in training (see :func:`load_images`)."""
+        return load_images(images, self.image_size)
 
     @torch.no_grad()
     def probabilities(self, uint8_batch: torch.Tensor) -> torch.Tensor:

@@ -2,7 +2,8 @@
 
 ``datasets``: the lab's, uploads, folders; ``mapping``: similarity and the decision map;
 ``training``: configs, checks and runs; ``compare``: comparisons and their verdict;
-``predict``: trained models on new images; ``defaults``: what the app offers and pre-fills.
+``predict``: trained models on new images; ``explain``: Grad-CAM, verified exports and
+predictions with a run or an exported folder; ``defaults``: what the app offers and pre-fills.
 """
 from . import defaults
 from .compare import (
@@ -35,6 +36,22 @@ from .datasets import (
     save_upload,
     touch_dataset,
     upload_name,
+)
+from .explain import (
+    MAX_BARS,
+    Explainer,
+    ExportSummary,
+    ImageExplanation,
+    ModelRef,
+    Prediction,
+    existing_export,
+    explain_to_file,
+    export_formats,
+    export_run,
+    export_zip,
+    open_model,
+    predict_images,
+    resolve_run,
 )
 from .mapping import (
     list_models,
