@@ -238,7 +238,7 @@ def test_whole_flow_data_map_train_predict_runs(app_env):
     at.button(key="pred_samples").click().run()
     assert_clean(at)
     bars = at.get("progress")
-    assert len(bars) == 6 * 3, "top-3 classes for each of six images"
+    assert len(bars) == 6 * 6, "every class's probability (six lab classes) for each of six images"
 
     # Runs: listed, then deleted.
     at.button(key="predict_next").click().run()

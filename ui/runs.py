@@ -14,6 +14,7 @@ from tlcore import service, viz
 from tlcore.errors import TLError
 from tlcore.i18n import has, t
 
+from .explain import export_panel, mistakes_gallery
 from .session import errors, lang
 from .text import clock, md
 
@@ -251,19 +252,14 @@ def run_results(run_id: str, info, p) -> None:
                 st.markdown(t("results_confusion", L))
                 st.plotly_chart(viz.confusion_matrix(ev.classes, ev.confusion, L), config={"displayModeBar": False},
                                 key="confusion_chart")
-        errors_total = ev.num_misclassified or viz.confusion_errors(ev.confusion)
-        mis = [m for m in ev.misclassified if Path(m["path"]).is_file()][:12]
-        st.markdown(t("results_mistakes", L, shown=len(mis), n=errors_total))
-        if mis:
-            cols = st.columns(6)
-            for i, m in enumerate(mis):
-                cols[i % 6].image(m["path"], width=96, caption=t("mistake_caption", L, true=md(m["true"]),
-                                                                   pred=md(m["pred"]), conf=m["confidence"]))
+        # issue #16: the mistakes gallery (most confident first, with heatmaps) lives in ui/explain.py.
+        mistakes_gallery(run_id, info.run_dir, ev)
     ckpt = Path(info.run_dir) / "best.pt"
     if ckpt.is_file():
         st.download_button(t("download_model", L), data=lambda: service.checkpoint_bytes(info.run_dir),
                            file_name=f"{run_id}-best.pt", mime="application/octet-stream", key="download_model",
                            on_click="ignore")
+        export_panel(run_id, info.run_dir, key="train")  # issue #16: verified ONNX/TorchScript/state dict downloads
 
 
 def run_label(info, lang_: str | None = None) -> str:

@@ -1,20 +1,14 @@
-"""Predict: choose a finished run, give it images, see its top classes with probabilities."""
-from pathlib import Path
-
+"""Predict: a finished run's model on images, with every class's probability, where it looked, a second run
+side by side, and the model to take away (a verified export)."""
 import streamlit as st
 
 import ui
+import ui.explain as explain
 from tlcore import service
 from tlcore.i18n import t
 
 L = ui.lang()
 IMAGE_TYPES = sorted(e.lstrip(".") for e in service.IMAGE_EXTENSIONS)
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def predictor(run_dir: str, stamp: float) -> service.Predictor:
-    return service.Predictor(run_dir)
-
 
 with ui.errors():
     st.title(t("predict_title", L))
@@ -31,23 +25,24 @@ with ui.errors():
             ui.set_kept("pred_run", default)
         run_id = st.selectbox(t("predict_run", L), list(by_id), format_func=lambda i: ui.run_label(by_id[i]),
                               **ui.keep("pred_run", default))
-        run_dir = by_id[run_id].run_dir
+        run = by_id[run_id]
+        # Uploads and validation samples stay when another model is picked: they belong to the page, not the run.
         files = st.file_uploader(t("predict_upload", L), type=IMAGE_TYPES, accept_multiple_files=True, key="pred_upload")
         if st.button(t("predict_samples", L), key="pred_samples", help=t("predict_samples_help", L)):
-            st.session_state["pred_sample_paths"] = (run_id, service.run_samples(run_dir, 6))
-        images = [(f.name, f.getvalue()) for f in files or []]
-        shown = [(f.getvalue(), f.name) for f in files or []]
-        sample_run, samples = st.session_state.get("pred_sample_paths") or (None, [])
-        if sample_run == run_id:
-            images += [path for path, _ in samples]
-            shown += [(path, t("predict_true", L, cls=cls)) for path, cls in samples]
+            st.session_state["pred_sample_paths"] = service.run_samples(run.run_dir, 6)
+        samples = st.session_state.get("pred_sample_paths") or []
+        images = [(f.name, f.getvalue()) for f in files or []] + [path for path, _ in samples]
+        names = [f.name for f in files or []] + [t("predict_true", L, cls=cls) for _, cls in samples]
+        truths = [None] * len(files or []) + [cls for _, cls in samples]
         if images:
-            ckpt = Path(run_dir) / "best.pt"
-            results = predictor(run_dir, ckpt.stat().st_mtime).predict(images, top_k=3)
-            cols = st.columns(3)
-            for i, ((img, caption), top) in enumerate(zip(shown, results)):
-                with cols[i % 3]:
-                    st.image(img, width=128, caption=caption)
-                    for cls, prob in top:
-                        st.progress(prob, text=t("predict_line", L, cls=cls, p=prob))
+            c1, c2 = st.columns([2, 1])
+            with c1:
+                class_name = explain.class_picker(explain.model_classes(run.run_dir))
+            with c2:
+                heatmaps = st.toggle(t("explain_show_heatmaps", L), value=True, key="pred_heatmaps")
+            explain.predictions(run.run_dir, images, names, truths, class_name, heatmaps)
+            st.divider()
+            explain.side_by_side(run, runs, images, names, class_name)
+        st.divider()
+        explain.export_panel(run_id, run.run_dir, key="pred")
         ui.next_button("runs", "predict_next", key="predict_next")
