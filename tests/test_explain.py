@@ -140,6 +140,9 @@ def test_explain_command_json(colour_run, tmp_path, capsys):
     text = capsys.readouterr().out
     default = runs / run_id / "explain" / f"{image.stem}-blue.png"
     assert default.is_file() and str(default) in text and "Grad-CAM for blue" in text
+    assert main(["explain", run_id, str(image), "--runs-dir", str(runs), "--out", str(tmp_path)]) == 0
+    assert (tmp_path / f"{image.stem}-green.png").is_file(), "a folder given as --out gets the default name"
+    capsys.readouterr()
 
     # Mistakes give one error line and exit 2.
     assert main(["explain", run_id, str(image), "--runs-dir", str(runs), "--class", "purple"]) == 2

@@ -212,6 +212,12 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _existing_export(run_dir: str, fmt: str, fingerprint: tuple):
+    """The run's intact export in ``fmt`` (checksums are read once per change of the files, not every rerun)."""
+    return service.existing_export(run_dir, fmt)
+
+
 def export_panel(run_id: str, run_dir: str, key: str = "pred") -> None:
     """Pick a format, export and verify it (once; kept in the run's folder), then download it as a zip."""
     L = lang()
@@ -219,7 +225,7 @@ def export_panel(run_id: str, run_dir: str, key: str = "pred") -> None:
     st.markdown(t("export_intro", L))
     fmt = st.radio(t("export_format", L), service.export_formats(), key=f"{key}_export_format", horizontal=True,
                    format_func=lambda f: t(f"export_fmt_{f}", L))
-    summary = service.existing_export(run_dir, fmt)
+    summary = _existing_export(str(run_dir), fmt, service.export_fingerprint(run_dir, fmt))
     if summary is None:
         if st.button(t("export_button", L), key=f"{key}_export_go"):
             with st.spinner(t("export_running", L)):

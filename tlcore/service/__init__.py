@@ -46,6 +46,7 @@ from .explain import (
     Prediction,
     existing_export,
     explain_to_file,
+    export_fingerprint,
     export_formats,
     export_run,
     export_zip,

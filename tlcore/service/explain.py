@@ -5,6 +5,7 @@ What the Predict page, the run results and the CLI (``explain``, ``export``, ``p
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,6 +122,9 @@ class Explainer:
         self.run_dir = Path(run_dir)
         self.model = LoadedModel.from_run(run_dir)
         self.classes = list(self.model.classes)
+        # Captum hooks the explained layer for the length of a call: one call at a time on a shared model
+        # (the app shares one Explainer between sessions).
+        self._lock = threading.Lock()
 
     def class_index(self, name: str | None) -> int | None:
         """The index of class ``name`` (None stays None). Raises ConfigError naming the classes."""
@@ -144,8 +148,10 @@ class Explainer:
         index = self.class_index(class_name)
         size = display or gc.display_size(self.model.image_size)
         layer = gc.target_group(self.model.net)
+        with self._lock:
+            explained = gc.explain(self.model, images, index)
         out = []
-        for i, e in enumerate(gc.explain(self.model, images, index)):
+        for i, e in enumerate(explained):
             probs = {c: float(p) for c, p in zip(self.classes, e.probabilities)}
             label = names[i] if names else _image_name(images[i])
             out.append(ImageExplanation(
@@ -167,7 +173,7 @@ def explain_to_file(target: str, image: str, class_name: str | None = None, out:
                     store: "RunStore | None" = None) -> dict:
     """``python -m tlcore explain``: Grad-CAM of one image, written as a PNG overlay.
 
-    ``out`` defaults to ``RUN_DIR/explain/<image stem>-<class>.png``. Returns the JSON: ``predicted``,
+    ``out``: a PNG file, or an existing folder for ``<image stem>-<class>.png`` (default: ``RUN_DIR/explain``). Returns the JSON: ``predicted``,
     ``probabilities`` (class -> probability, in class order), ``heatmap_path``, ``class`` (the class
     explained), ``confidence``, ``peak`` ([x, y] in the model's input pixels), ``grid``, ``layer``, ``run_id``.
     Raises RunError, ModelError, DataError, ConfigError.
@@ -180,10 +186,12 @@ def explain_to_file(target: str, image: str, class_name: str | None = None, out:
     if not Path(image).is_file():
         raise DataError(f"Image not found: {image}.", "Give the path of an image file.", code="not_found")
     e = Explainer(run_dir).explain([str(image)], class_name)[0]
-    if out is None:
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in f"{Path(image).stem}-{e.explained}")[:120]
-        out = run_dir / "explain" / f"{safe}.png"
-    out = Path(out).expanduser().resolve()
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in f"{Path(image).stem}-{e.explained}")[:120]
+    folder = out is None or Path(out).is_dir() or str(out).endswith(("/", "\\"))
+    out = Path(out).expanduser() if out is not None else run_dir / "explain"
+    if folder:  # the default file name inside it
+        out = out / f"{safe}.png"
+    out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(out, lambda tmp: Image.fromarray(e.overlay).save(tmp, format="PNG"))
     return {**e.to_json(), "image": str(image), "heatmap_path": str(out), "run_id": run_dir.name}
@@ -357,6 +365,20 @@ def existing_export(run_dir: str | Path, fmt: str) -> ExportSummary | None:
             or ex.sha256(model_file) != card["sha256"]:
         return None
     return ExportSummary(folder, card)
+
+
+def export_fingerprint(run_dir: str | Path, fmt: str) -> tuple:
+    """Cheap to compute, and changes when the run's model or its export in ``fmt`` does (sizes and times)."""
+    def stat(p: Path):
+        try:
+            st = p.stat()
+            return st.st_size, st.st_mtime_ns
+        except OSError:
+            return None
+
+    folder = Path(run_dir) / EXPORTS_DIR / fmt
+    return (stat(Path(run_dir) / "best.pt"), stat(folder / "model_card.json"),
+            *(stat(p) for p in sorted(folder.glob("*")) if p.is_file()))
 
 
 def export_zip(summary: ExportSummary) -> bytes:
