@@ -46,8 +46,8 @@ class Explanation:
     """One image explained: what the model saw, what it answered and where the evidence for ``class_index`` lies.
 
     ``image``: uint8 (S, S, 3), the model's own view (resized and centre-cropped as in training).
-    ``heatmap``: float32 (S, S) in [0, 1], Grad-CAM for ``class_index`` upsampled to the image
-    (1 where the evidence is strongest; all zeros when nothing in the image speaks for the class).
+    ``heatmap``: float32 (S, S) in [0, 1], Grad-CAM for ``class_index`` upsampled to the image and
+    scaled from its least (0) to its most (1) evidence; all zeros when nothing in the image speaks for the class.
     ``probabilities``: one per class, in the model's class order, summing to 1.
     """
 
@@ -71,7 +71,7 @@ class Explanation:
 
 @dataclass
 class GradCam:
-    """Grad-CAM of a batch: ``heatmaps`` float32 (N, S, S) in [0, 1] (each scaled by its own maximum),
+    """Grad-CAM of a batch: ``heatmaps`` float32 (N, S, S) in [0, 1] (each scaled from its own minimum to maximum),
     ``maxima`` (N,) the raw maxima, ``probabilities`` (N, C), ``targets`` the class explained per image,
     ``grid`` (h, w) the explained group's feature-map size (the heatmap's true resolution)."""
 
@@ -116,8 +116,14 @@ def grad_cam(model: LoadedModel, images: torch.Tensor, classes: list[int | None]
     grid = (int(cam.shape[-2]), int(cam.shape[-1]))
     cam = LayerAttribution.interpolate(cam.detach(), (h, w), interpolate_mode="bilinear")[:, 0]
     cam = cam.clamp_min(0)  # bilinear upsampling of non-negative maps stays non-negative; rounding aside
+    # Scaled per image from its least to its most evidence, as the Grad-CAM authors draw it: a coarse map
+    # whose cells all hold some evidence would otherwise be warm everywhere. A map without any evidence stays 0.
     peak = cam.flatten(1).amax(1)
-    heat = torch.where(peak[:, None, None] > 0, cam / peak.clamp_min(1e-12)[:, None, None], torch.zeros_like(cam))
+    low = cam.flatten(1).amin(1)
+    spread = (peak - low)[:, None, None]
+    scaled = (cam - low[:, None, None]) / spread.clamp_min(1e-12)
+    flat = (cam > 0).float()  # the same evidence everywhere: all 1 (or all 0 when there is none)
+    heat = torch.where(spread > 1e-6 * peak[:, None, None].clamp_min(1e-12), scaled, flat)
     return GradCam(heat.float(), peak.float(), probs, targets, grid)
 
 
