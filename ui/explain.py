@@ -6,11 +6,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from tlcore import service
+from tlcore import service, viz
 from tlcore.errors import TLError
 from tlcore.i18n import plan_name, t
 
 from .session import lang
+from .text import md, size_text
 
 #: Images shown side by side for two runs, and mistakes in the gallery.
 MAX_SIDE_BY_SIDE = 6
@@ -69,7 +70,7 @@ def probability_bars(pred: service.Prediction) -> None:
     L = lang()
     shown, hidden, rest = pred.bars()
     for cls, p in shown:
-        st.progress(min(1.0, max(0.0, p)), text=t("explain_bar", L, cls=cls, p=p))
+        st.progress(min(1.0, max(0.0, p)), text=t("explain_bar", L, cls=md(cls), p=p))
     if hidden:
         st.caption(t("explain_more_classes", L, n=hidden, p=rest))
 
@@ -79,11 +80,11 @@ def _verdict(pred: service.Prediction, true: str | None, classes: list[str]) -> 
     if not true:
         return
     if true not in classes:
-        st.caption(t("explain_true_unknown", L, cls=true))
+        st.caption(t("explain_true_unknown", L, cls=md(true)))
     elif pred.predicted == true:
-        st.markdown(t("explain_right", L, cls=true))
+        st.markdown(t("explain_right", L, cls=md(true)))
     else:
-        st.markdown(t("explain_wrong", L, cls=true))
+        st.markdown(t("explain_wrong", L, cls=md(true)))
 
 
 def predictions(run_dir: str, images: list, names: list[str], truths: list[str | None], class_name: str | None,
@@ -98,15 +99,15 @@ def predictions(run_dir: str, images: list, names: list[str], truths: list[str |
         with cols[i % columns]:
             e = explain_one(run_dir, img, class_name)
             if isinstance(e, str):
-                st.error(t("explain_bad_image", L, name=name, error=e))
+                st.error(t("explain_bad_image", L, name=md(name), error=e))
                 continue
             first = first or e
             if heatmaps:
                 st.image([e.view, e.overlay], width=THUMB,
-                         caption=[name, t("explain_evidence", L, cls=e.explained)])
+                         caption=[md(name), t("explain_evidence", L, cls=md(e.explained))])
             else:
-                st.image(e.view, width=THUMB, caption=name)
-            st.markdown(t("explain_answer", L, cls=e.predicted, p=e.confidence))
+                st.image(e.view, width=THUMB, caption=md(name))
+            st.markdown(t("explain_answer", L, cls=md(e.predicted), p=e.confidence))
             _verdict(e, true, classes)
             probability_bars(e)
     if first is not None and heatmaps:
@@ -120,7 +121,10 @@ def predictions(run_dir: str, images: list, names: list[str], truths: list[str |
 
 def _default_partner(run, others: list) -> str | None:
     """Another run on the same data, a different plan first ("what changed when we fine-tuned")."""
-    same_data = [r for r in others if r.dataset == run.dataset] or others
+    from .runs import run_data  # ui.runs shows this module's gallery: imported when called, not at load
+
+    path = run_data(run).path
+    same_data = [r for r in others if run_data(r).path == path] or others
     different = [r for r in same_data if r.plan != run.plan]
     pick = (different or same_data or [None])[0]
     return pick.run_id if pick else None
@@ -148,18 +152,18 @@ def side_by_side(run, runs: list, images: list, names: list[str], class_name: st
         return
     head = st.columns(3)
     head[0].markdown(t("compare_models_image", L))
-    head[1].markdown(f"**{_run_name(run)}**")
+    head[1].markdown(f"**{_run_name(run)}**")  # our own words: plan, backbone, accuracy, run id
     head[2].markdown(f"**{_run_name(other)}**")
     for img, name in list(zip(images, names))[:MAX_SIDE_BY_SIDE]:
         a, b = explain_one(run.run_dir, img, class_name), explain_one(other.run_dir, img, class_name)
         if isinstance(a, str) or isinstance(b, str):
-            st.error(t("explain_bad_image", L, name=name, error=a if isinstance(a, str) else b))
+            st.error(t("explain_bad_image", L, name=md(name), error=a if isinstance(a, str) else b))
             continue
         row = st.columns(3)
-        row[0].image(a.view, width=THUMB, caption=name)
+        row[0].image(a.view, width=THUMB, caption=md(name))
         for col, e in ((row[1], a), (row[2], b)):
             col.image(e.overlay, width=THUMB,
-                      caption=t("compare_models_caption", L, pred=e.predicted, p=e.confidence, cls=e.explained))
+                      caption=t("compare_models_caption", L, pred=md(e.predicted), p=e.confidence, cls=md(e.explained)))
 
 
 def _run_name(info) -> str:
@@ -178,38 +182,29 @@ def mistakes_gallery(run_id: str, run_dir: str, evaluation, key: str = "gallery_
     confidence}; ``num_misclassified``: how many in all).
     """
     L = lang()
-    total = int(getattr(evaluation, "num_misclassified", 0) or len(evaluation.misclassified))
-    st.markdown(t("gallery_title", L, n=total))
+    total = int(evaluation.num_misclassified or viz.confusion_errors(evaluation.confusion))
     mistakes = sorted((m for m in evaluation.misclassified if Path(m["path"]).is_file()),
                       key=lambda m: -float(m["confidence"]))[:MAX_GALLERY]
+    st.markdown(t("gallery_title", L, shown=len(mistakes), n=total))
     if not mistakes:
         st.caption(t("gallery_none", L) if not total else t("gallery_files_gone", L))
         return
-    if total > len(mistakes):
-        st.caption(t("gallery_showing", L, shown=len(mistakes), n=total))
     heatmaps = st.toggle(t("gallery_heatmaps", L), value=True, key=f"{key}_{run_id}", help=t("gallery_heatmaps_help", L))
     for i, m in enumerate(mistakes):
         if i % 4 == 0:
             cols = st.columns(4)
         with cols[i % 4]:
-            caption = t("gallery_caption", L, true=m["true"], pred=m["pred"], conf=float(m["confidence"]))
+            caption = t("gallery_caption", L, true=md(m["true"]), pred=md(m["pred"]), conf=float(m["confidence"]))
             e = explain_one(run_dir, m["path"], m["pred"]) if heatmaps else None
             if e is None or isinstance(e, str):
                 st.image(m["path"], width=THUMB, caption=caption)
             else:
-                st.image([e.view, e.overlay], width=THUMB // 2 + 20, caption=[caption, t("explain_evidence", L, cls=m["pred"])])
+                st.image([e.view, e.overlay], width=THUMB // 2 + 20,
+                         caption=[caption, t("explain_evidence", L, cls=md(m["pred"]))])
 
 
 # ---------------------------------------------------------------------------
 # Downloads: verified exports
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -238,7 +233,7 @@ def export_panel(run_id: str, run_dir: str, key: str = "pred") -> None:
              tol=float(v.get("tolerance", 0.0)), runtime=v.get("runtime", ""))
     (st.success if v.get("passed") else st.error)(text)
     size = sum(p.stat().st_size for p in summary.path.iterdir() if p.is_file())
-    st.download_button(t("export_download", L, fmt=t(f"export_fmt_{fmt}", L).split(" (")[0], size=_size(size)),
+    st.download_button(t("export_download", L, fmt=t(f"export_fmt_{fmt}", L).split(" (")[0], size=size_text(size)),
                        data=lambda: service.export_zip(summary), file_name=f"{run_id}-{fmt}.zip",
                        mime="application/zip", key=f"{key}_export_download_{fmt}", on_click="ignore")
     st.caption(t("export_readme", L))

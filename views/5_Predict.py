@@ -13,7 +13,7 @@ IMAGE_TYPES = sorted(e.lstrip(".") for e in service.IMAGE_EXTENSIONS)
 with ui.errors():
     st.title(t("predict_title", L))
     st.markdown(t("predict_intro", L))
-    runs = service.finished_runs(ui.store())
+    runs = ui.current_data_first(service.finished_runs(ui.store()))
     if not runs:
         st.info(t("predict_none", L))
         ui.next_button("train", "predict_go_train", key="predict_go_train")
