@@ -151,7 +151,7 @@ def _add_images(did: str, draft, L: str) -> None:
                    key="bld_how", horizontal=True)
     limits = draft.limits
     st.caption(t("bld_usage", L, images=draft.num_images, max_images=limits.max_images, mb=draft.num_bytes / 2**20,
-                 max_mb=round(limits.max_bytes / 2**20)))
+                 max_mb=f"{limits.max_bytes / 2**20:.3g}"))
     if draft.full:
         st.warning(t("bld_full", L))
     if how == "upload":

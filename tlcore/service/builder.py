@@ -15,6 +15,7 @@ the draft's files where the file system allows it, so a version costs almost no 
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import io
@@ -59,7 +60,7 @@ DEFAULT_DRAFT_MAX_MB = 150
 #: Codes of the errors this module raises (DataError.code); each has a text ``builder_err_<code>``.
 ERROR_CODES = ("name_empty", "name_unsafe", "name_reserved", "name_too_long", "class_exists", "class_not_found",
                "too_many_classes", "draft_not_found", "save_too_few_classes", "save_class_too_small",
-               "set_name_taken", "set_not_found")
+               "set_name_taken", "set_not_found", "save_failed")
 #: Reasons an added file is not used besides the image checks' (tlcore.data.SKIP_REASONS);
 #: each has a text ``builder_skip_<reason>``.
 SKIP_CODES = ("duplicate", "draft_full")
@@ -345,6 +346,7 @@ def prune_drafts(now: float | None = None) -> int:
         if age > (EMPTY_DRAFT_KEEP_S if empty else DRAFT_KEEP_S):
             shutil.rmtree(d, ignore_errors=True)
             shutil.rmtree(_private_root(d.name), ignore_errors=True)
+            (root / f".{d.name}.lock").unlink(missing_ok=True)
             removed += 1
     return removed
 
@@ -512,9 +514,9 @@ def _commit(draft_id: str, target: str, chunk, prepared, source: str, limits: Dr
                 out.append(AddOutcome(name, "duplicate", f"already in '{where}'", params={"cls": where}))
                 continue
             if count + 1 > limits.max_images or used + len(rec["stored"]) > limits.max_bytes:
-                out.append(AddOutcome(name, "draft_full", f"at most {limits.max_images} images and "
-                                      f"{limits.max_bytes / 2**20:.0f} MB per draft",
-                                      params={"images": limits.max_images, "mb": round(limits.max_bytes / 2**20)}))
+                mb = f"{limits.max_bytes / 2**20:.3g}"
+                out.append(AddOutcome(name, "draft_full", f"at most {limits.max_images} images and {mb} MB per draft",
+                                      params={"images": limits.max_images, "mb": mb}))
                 continue
             image_id = f"img-{m['next']:05d}"
             m["next"] += 1
@@ -584,7 +586,8 @@ def save_draft(draft_id: str, name: str, shared: bool = False) -> SavedSet:
     the draft that first saved it (``set_name_taken`` for anyone else). Otherwise under this
     draft's private folder. The dataset folder is written aside and renamed into place: nobody ever
     sees half a set. Saving unchanged content again writes nothing. Raises DataError: a bad name,
-    ``save_too_few_classes``, ``save_class_too_small``, ``set_name_taken``.
+    ``save_too_few_classes``, ``save_class_too_small``, ``set_name_taken``, ``save_failed`` (a write failed,
+    e.g. a full disk).
     """
     name = clean_name(name)
     owner = _owner(draft_id)
@@ -609,7 +612,12 @@ def save_draft(draft_id: str, name: str, shared: bool = False) -> SavedSet:
         digest = _digest(m)
         version = set_dir / digest
         if not (version / ".complete").is_file():
-            _write_version(d, m, set_dir, version, name)
+            try:
+                _write_version(d, m, set_dir, version, name)
+            except DataError:
+                with contextlib.suppress(OSError):
+                    set_dir.rmdir()  # only when empty: a first save that failed leaves no trace
+                raise
         counts = {c["name"]: len(c["images"]) for c in m["classes"]}
         saved_at = time.time()
         write_json_atomic(set_dir / "set.json", {"name": name, "shared": bool(shared), "owner": owner,
@@ -622,6 +630,16 @@ def save_draft(draft_id: str, name: str, shared: bool = False) -> SavedSet:
 
 
 def _write_version(d: Path, m: dict, set_dir: Path, version: Path, name: str) -> None:
+    """Write the dataset folder aside and rename it into place; on failure nothing of it stays. Raises ``save_failed``."""
+    try:
+        _write_version_files(d, m, set_dir, version, name)
+    except OSError as e:
+        reason = e.strerror or str(e)
+        raise _error("save_failed", f"Could not write the set ({reason}); nothing was saved.",
+                     "Check that the server has free disk space, then save again.", reason=reason) from None
+
+
+def _write_version_files(d: Path, m: dict, set_dir: Path, version: Path, name: str) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=".save-", dir=set_dir))
     try:
         for c in m["classes"]:

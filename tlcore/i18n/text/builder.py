@@ -71,6 +71,8 @@ EN = {
     "builder_err_save_class_too_small": "Every class needs at least {need} images. Add some to {classes}, or delete it.",
     "builder_err_set_name_taken": "Someone already shared a set named '{name}' here. Pick another name.",
     "builder_err_set_not_found": "There is no shared set named '{name}' any more.",
+    "builder_err_save_failed": "The set could not be written ({reason}); nothing was saved. The server may be out "
+                               "of disk space: tell whoever runs it, then save again.",
 }
 
 KO = {
@@ -144,4 +146,6 @@ KO = {
     "builder_err_save_class_too_small": "클래스마다 이미지가 {need}장 이상 필요합니다. {classes}에 이미지를 더 넣거나 그 클래스를 지우세요.",
     "builder_err_set_name_taken": "'{name}'(이)라는 이름으로 이미 공유된 데이터셋이 있습니다. 다른 이름을 고르세요.",
     "builder_err_set_not_found": "'{name}'(이)라는 공유 데이터셋이 더 이상 없습니다.",
+    "builder_err_save_failed": "데이터셋을 쓰지 못했습니다({reason}). 아무것도 저장되지 않았습니다. 서버의 디스크 공간이 "
+                               "부족할 수 있으니 서버를 운영하는 사람에게 알린 뒤 다시 저장하세요.",
 }
