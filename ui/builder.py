@@ -62,7 +62,7 @@ def _bump(name: str) -> None:
 def _report(target: str, outcomes) -> None:
     """Keep the outcome of an add for the next run (the widget that caused it is reset by a rerun)."""
     st.session_state["bld_last"] = {
-        "cls": target, "added": sum(o.ok for o in outcomes),
+        "cls": target, "added": sum(o.ok for o in outcomes), "full": any(o.reason == "draft_full" for o in outcomes),
         "skipped": [(o.name, _reason(o, lang())) for o in outcomes if not o.ok]}
 
 
@@ -152,7 +152,8 @@ def _add_images(did: str, draft, L: str) -> None:
     limits = draft.limits
     st.caption(t("bld_usage", L, images=draft.num_images, max_images=limits.max_images, mb=draft.num_bytes / 2**20,
                  max_mb=f"{limits.max_bytes / 2**20:.3g}"))
-    if draft.full:
+    last = ss.get("bld_last")
+    if draft.full or (last and last.get("full")):
         st.warning(t("bld_full", L))
     if how == "upload":
         files = st.file_uploader(t("bld_upload_label", L, cls=target), type=UPLOAD_TYPES, accept_multiple_files=True,
@@ -174,7 +175,6 @@ def _add_images(did: str, draft, L: str) -> None:
             _report(target, B.add_images(did, target, [(f"webcam-{shot:03d}.jpg", photo.getvalue())], source="camera"))
             _bump("camera")
             st.rerun()
-    last = ss.get("bld_last")
     if last:
         if last["added"]:
             st.success(t("bld_added", L, n=last["added"], cls=last["cls"]))
