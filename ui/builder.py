@@ -18,6 +18,7 @@ B = service.builder
 SOURCE = "built"  # the session dataset's "source" for a saved or opened set
 SHOWN_PER_CLASS = 24  # newest thumbnails shown per class before "show all"
 GRID = 8  # thumbnails per row
+CAMERA_WIDTH = 480  # pixels: room for the rest of the page beside a live camera
 UPLOAD_TYPES = sorted(ext.lstrip(".") for ext in service.IMAGE_EXTENSIONS)
 
 
@@ -168,7 +169,7 @@ def _add_images(did: str, draft, L: str) -> None:
             st.rerun()
     else:
         photo = st.camera_input(t("bld_camera_label", L, cls=target), help=t("bld_camera_help", L),
-                                key=f"bld_camera_{_nonce('camera')}")
+                                key=f"bld_camera_{_nonce('camera')}", width=CAMERA_WIDTH)
         if photo is not None:
             shot = ss.get("bld_shots", 0) + 1
             ss["bld_shots"] = shot
@@ -234,6 +235,7 @@ def _save(did: str, draft, L: str) -> None:
         except TLError as err:
             st.error(error_text(err, L))
         else:
+            ss["bld_last"] = None  # the last add's note is old news now
             st.success(t("bld_saved", L, name=saved.name, images=saved.num_images, classes=len(saved.class_counts)))
             draft = B.open_draft(did)
     try:

@@ -40,7 +40,7 @@ from ..paths import cache_dir
 
 #: Longest side of a stored image, in pixels (phone photos are scaled down to it, never up).
 MAX_SIDE = 1024
-#: Longest side of a thumbnail, in pixels.
+#: Side of a (square, centre-cropped) thumbnail, in pixels.
 THUMB_SIDE = 160
 JPEG_QUALITY = 90
 THUMB_QUALITY = 80
@@ -102,7 +102,7 @@ class DraftLimits:
 
 @dataclass(frozen=True)
 class DraftImage:
-    """One stored image: ``path`` (JPEG, longest side <= MAX_SIDE) and ``thumb`` (longest side <= THUMB_SIDE)."""
+    """One stored image: ``path`` (JPEG, longest side <= MAX_SIDE) and ``thumb`` (THUMB_SIDE square, centre crop)."""
 
     id: str
     name: str  # the file's original name (or "webcam-N.jpg")
@@ -440,7 +440,7 @@ def _jpeg(img, quality: int) -> bytes:
 
 def _prepare(tmp_dir: Path, data: bytes) -> dict | DataError:
     """Decode one file with the data package's checks and re-encode it: the record to commit, or why not."""
-    from PIL import Image
+    from PIL import Image, ImageOps
 
     from ..data import DataLimits, load_rgb
 
@@ -456,9 +456,9 @@ def _prepare(tmp_dir: Path, data: bytes) -> dict | DataError:
         img.thumbnail((MAX_SIDE, MAX_SIDE), Image.LANCZOS)
         width, height = img.size
         stored = _jpeg(img, JPEG_QUALITY)
-        img.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.LANCZOS)
+        thumb = ImageOps.fit(img, (THUMB_SIDE, THUMB_SIDE), Image.LANCZOS)  # square: thumbnails line up in a grid
         return {"sha": hashlib.sha256(data).hexdigest(), "stored": stored,
-                "stored_sha": hashlib.sha256(stored).hexdigest(), "thumb": _jpeg(img, THUMB_QUALITY),
+                "stored_sha": hashlib.sha256(stored).hexdigest(), "thumb": _jpeg(thumb, THUMB_QUALITY),
                 "width": width, "height": height}
     finally:
         os.unlink(tmp)
