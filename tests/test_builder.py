@@ -215,7 +215,8 @@ def test_save_writes_an_imagefolder_the_data_package_opens(cache):
     did = draft_with({"고양이": 3, "dogs": 2})
     saved = B.save_draft(did, "내 세트")
     assert Path(saved.path).name == "내 세트"
-    assert Path(saved.path).is_relative_to(cache / "built" / ".private" / did), "not shared: in the draft's folder"
+    assert Path(saved.path).is_relative_to(cache / "built" / ".private"), "not shared: in the draft's private folder"
+    assert did not in saved.path, "whoever sees where a run's data lies learns nothing of the draft's key"
     report = open_dataset(saved.path)
     assert report.classes == ["dogs", "고양이"] and report.class_counts == {"dogs": 2, "고양이": 3}
     assert not report.skipped
@@ -309,7 +310,7 @@ def test_copy_a_shared_set_into_another_draft():
 
 def test_old_drafts_and_their_private_sets_are_pruned(cache):
     old = draft_with({"a": 2, "b": 2})
-    B.save_draft(old, "private")
+    private = Path(B.save_draft(old, "private").path)
     B.save_draft(old, "public", shared=True)
     empty = B.new_draft()
     fresh = draft_with({"c": 1})
@@ -320,7 +321,7 @@ def test_old_drafts_and_their_private_sets_are_pruned(cache):
     os.utime(B._draft_dir(fresh) / "draft.json", (now + B.DRAFT_KEEP_S, now + B.DRAFT_KEEP_S))
     assert B.prune_drafts(now + B.DRAFT_KEEP_S + 60) == 1
     assert not B.draft_exists(old) and B.draft_exists(fresh)
-    assert not (cache / "built" / ".private" / old).exists()
+    assert not private.exists() and not private.parents[2].exists()
     assert [s.name for s in B.list_shared_sets()] == ["public"], "shared sets stay"
 
 
@@ -358,3 +359,19 @@ def test_every_code_has_text_in_both_languages():
     for lang in LANGS:
         text = t("builder_err_name_unsafe", lang, name="../x", chars="/")
         assert "../x" in text and "{" not in text
+
+
+def test_set_ids_for_links_name_no_server_path(cache):
+    did = draft_with({"a": 2, "b": 2})
+    private = B.save_draft(did, "사진")
+    shared = B.save_draft(did, "class set", shared=True)
+    pid, sid = B.set_id(private.path), B.set_id(shared.path)
+    assert sid == f"shared/class set/{shared.digest}"
+    assert pid.startswith("private/") and pid.endswith(f"/사진/{private.digest}") and did not in pid
+    assert str(cache) not in pid + sid
+    assert B.resolve_set(pid) == private.path and B.resolve_set(sid) == shared.path
+    assert B.resolve_set("shared/class set") == shared.path, "without a digest: the current save"
+    assert B.set_id(cache) is None and B.set_id(Path(shared.path).parent) is None and B.set_id("/etc") is None
+    for bad in ("shared/../x", "shared/class set/../../..", "private/../../x/y", "shared/.private", "x",
+                f"shared/class set/{'0' * 16}", "shared/Class Set", "shared/ class set", "private/short/a/0"):
+        assert codes(lambda: B.resolve_set(bad)) == "set_not_found", bad

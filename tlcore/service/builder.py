@@ -8,7 +8,9 @@ side is at most :data:`MAX_SIDE` and stored as JPEG, so a class of phone photos 
 
 Saving writes a normal ImageFolder (``<set>/<class>/<image>.jpg``) under
 ``<cache>/built/<name>/`` when it is shared (listed for every session by :func:`list_shared_sets`),
-or under ``<cache>/built/.private/<draft id>/<name>/`` when it is not (only that draft sees it). Each
+or under ``<cache>/built/.private/<private key>/<name>/`` when it is not (only that draft sees it; the
+private key is a second random key, so that a run record naming the set's folder never reveals the
+draft's own). Each
 save is an immutable version ``<set folder>/<content digest>/<name>/``, written aside and renamed
 into place, so a run training on an earlier save keeps its images; the images are hard links to
 the draft's files where the file system allows it, so a version costs almost no space.
@@ -66,6 +68,8 @@ ERROR_CODES = ("name_empty", "name_unsafe", "name_reserved", "name_too_long", "c
 SKIP_CODES = ("duplicate", "draft_full")
 
 _DRAFT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_KEY_RE = _DRAFT_ID_RE
+_DIGEST_RE = re.compile(r"^[0-9a-f]{16}$")
 _FORBIDDEN_CHARS = '/\\:*?"<>|'
 #: Folder names a dataset reader treats specially: split folders, and what tools leave behind.
 _RESERVED_NAMES = frozenset({"train", "training", "val", "valid", "validation", "__macosx", "thumbs.db",
@@ -241,8 +245,9 @@ def _built_root() -> Path:
     return cache_dir() / "built"
 
 
-def _private_root(draft_id: str) -> Path:
-    return _built_root() / ".private" / draft_id
+def _private_root(m: dict) -> Path:
+    """The folder of a draft's unshared saved sets (``m``: its manifest)."""
+    return _built_root() / ".private" / m["private_key"]
 
 
 def _draft_dir(draft_id: str) -> Path:
@@ -306,7 +311,8 @@ def new_draft() -> str:
             break
     (d / "images").mkdir(parents=True)
     (d / "thumbs").mkdir()
-    _write(d, {"version": 1, "id": draft_id, "created": time.time(), "next": 1, "classes": []})
+    _write(d, {"version": 1, "id": draft_id, "private_key": secrets.token_urlsafe(12), "created": time.time(),
+               "next": 1, "classes": []})
     return draft_id
 
 
@@ -345,7 +351,8 @@ def prune_drafts(now: float | None = None) -> int:
         empty = not m or not any(c.get("images") for c in m.get("classes", []))
         if age > (EMPTY_DRAFT_KEEP_S if empty else DRAFT_KEEP_S):
             shutil.rmtree(d, ignore_errors=True)
-            shutil.rmtree(_private_root(d.name), ignore_errors=True)
+            if m and _KEY_RE.match(str(m.get("private_key", ""))):
+                shutil.rmtree(_private_root(m), ignore_errors=True)
             (root / f".{d.name}.lock").unlink(missing_ok=True)
             removed += 1
     return removed
@@ -593,7 +600,7 @@ def save_draft(draft_id: str, name: str, shared: bool = False) -> SavedSet:
     owner = _owner(draft_id)
     with _editing(draft_id) as (d, m):
         _check_saveable(m)
-        parent = _built_root() if shared else _private_root(draft_id)
+        parent = _built_root() if shared else _private_root(m)
         parent.mkdir(parents=True, exist_ok=True)
         with _locked(_built_root() / ".names.lock"):
             set_dir = parent / name
@@ -688,6 +695,62 @@ def shared_set(name: str) -> SavedSet:
     if found is None:
         raise _error("set_not_found", f"There is no shared set named '{name}'.", "Pick one from the list.", name=name)
     return found
+
+
+def set_id(path: str | Path) -> str | None:
+    """A saved set's id for links and run records, or None for any other folder; never a server path.
+
+    ``shared/<name>/<digest>`` or ``private/<private key>/<name>/<digest>`` (the private key is not
+    the draft's key: it opens the saved images, never the draft). Resolve it with :func:`resolve_set`.
+    """
+    try:
+        rel = Path(path).resolve().relative_to(_built_root().resolve())
+    except (OSError, ValueError):
+        return None
+    parts = rel.parts
+    if len(parts) == 3 and not parts[0].startswith("."):
+        out = ("shared", parts[0], parts[1])
+    elif len(parts) == 5 and parts[0] == ".private":
+        out = ("private", parts[1], parts[2], parts[3])
+    else:
+        return None
+    if parts[-1] != out[-2]:
+        return None
+    sid = "/".join(out)
+    try:
+        return sid if Path(resolve_set(sid)) == Path(path).resolve() else None
+    except DataError:
+        return None
+
+
+def resolve_set(sid: str) -> str:
+    """The dataset folder behind an id from :func:`set_id`; ``shared/<name>`` (no digest) is the set's current save.
+
+    Every part is checked (names as :func:`clean_name` leaves them, keys and digests by pattern), so
+    no id reaches outside the saved sets. Raises DataError ``set_not_found``.
+    """
+    parts = str(sid).split("/")
+    gone = _error("set_not_found", f"There is no saved set '{str(sid)[:80]}' on this server.",
+                  "Open the Data page and build or pick a set.", name=str(sid)[:80])
+    if parts[0] == "shared" and len(parts) in (2, 3):
+        parent, rest = _built_root(), parts[1:]
+    elif parts[0] == "private" and len(parts) == 4 and _KEY_RE.match(parts[1]):
+        parent, rest = _built_root() / ".private" / parts[1], parts[2:]
+    else:
+        raise gone
+    try:
+        if clean_name(rest[0]) != rest[0]:
+            raise gone
+    except DataError:
+        raise gone from None
+    if len(rest) == 1:
+        current = _saved_set(parent / rest[0])
+        if current is None:
+            raise gone
+        return current.path
+    if not _DIGEST_RE.match(rest[1]) or not (parent / rest[0] / rest[1] / ".complete").is_file():
+        raise gone
+    return str(parent / rest[0] / rest[1] / rest[0])
 
 
 def copy_set_into_draft(draft_id: str, set_path: str | Path, limits: DraftLimits | None = None) -> list[AddOutcome]:
