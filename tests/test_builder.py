@@ -168,6 +168,28 @@ def test_adding_to_a_missing_class_or_draft_fails_before_decoding():
     assert not B.draft_exists("../../etc") and not B.draft_exists(None) and B.draft_exists(did)
 
 
+def test_a_file_that_cannot_be_written_is_not_added(monkeypatch):
+    did = B.new_draft()
+    B.add_class(did, "a")
+    real = B.atomic_write
+    calls = {"n": 0}
+
+    def full_disk(path, write, **kw):
+        calls["n"] += 1
+        if calls["n"] == 4:  # the second file's thumbnail
+            raise OSError(28, "No space left on device")
+        return real(path, write, **kw)
+
+    monkeypatch.setattr(B, "atomic_write", full_disk)
+    out = B.add_images(did, "a", [(f"{i}.png", encode(fmt="PNG", seed=i)) for i in range(3)])
+    assert [o.reason for o in out] == ["added", "not_stored", "added"]
+    assert out[1].params == {"reason": "No space left on device"}
+    draft = B.open_draft(did)
+    assert draft.class_counts == {"a": 2}
+    on_disk = {p.stem for p in (B._draft_dir(did) / "images").iterdir()}
+    assert on_disk == {i.id for i in draft.get("a").images}, "no stray file of the one not added"
+
+
 def test_remove_an_image():
     did = draft_with({"a": 3, "b": 2})
     victim = B.open_draft(did).get("a").images[1]

@@ -65,7 +65,7 @@ ERROR_CODES = ("name_empty", "name_unsafe", "name_reserved", "name_too_long", "c
                "set_name_taken", "set_not_found", "save_failed")
 #: Reasons an added file is not used besides the image checks' (tlcore.data.SKIP_REASONS);
 #: each has a text ``builder_skip_<reason>``.
-SKIP_CODES = ("duplicate", "draft_full")
+SKIP_CODES = ("duplicate", "draft_full", "not_stored")
 
 _DRAFT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _KEY_RE = _DRAFT_ID_RE
@@ -480,7 +480,7 @@ def add_images(draft_id: str, class_name: str, files: Iterable[tuple[str, bytes]
     turned upright, scaled to at most MAX_SIDE pixels and stored as JPEG. A file is not used when
     it is not a usable image (the data package's reason, e.g. ``not_an_image``), is already in the
     draft (``duplicate``, with the class it is in), or would take the draft past its limits
-    (``draft_full``). Raises DataError only for the draft or class itself (``draft_not_found``,
+    (``draft_full``), or could not be written (``not_stored``, e.g. a full disk). Raises DataError only for the draft or class itself (``draft_not_found``,
     ``class_not_found``). ``progress(done, total)`` is called as files are done.
     """
     limits = limits or DraftLimits()
@@ -527,8 +527,14 @@ def _commit(draft_id: str, target: str, chunk, prepared, source: str, limits: Dr
                 continue
             image_id = f"img-{m['next']:05d}"
             m["next"] += 1
-            atomic_write(d / "images" / f"{image_id}.jpg", lambda tmp, b=rec["stored"]: Path(tmp).write_bytes(b))
-            atomic_write(d / "thumbs" / f"{image_id}.jpg", lambda tmp, b=rec["thumb"]: Path(tmp).write_bytes(b))
+            try:
+                atomic_write(d / "images" / f"{image_id}.jpg", lambda tmp, b=rec["stored"]: Path(tmp).write_bytes(b))
+                atomic_write(d / "thumbs" / f"{image_id}.jpg", lambda tmp, b=rec["thumb"]: Path(tmp).write_bytes(b))
+            except OSError as e:  # a full disk: this file is not added, and nothing of it stays
+                _unlink_image(d, image_id)
+                reason = e.strerror or str(e)
+                out.append(AddOutcome(name, "not_stored", reason, params={"reason": reason}))
+                continue
             cls["images"].append({"id": image_id, "name": name, "source": source, "sha": rec["sha"],
                                   "stored_sha": rec["stored_sha"], "bytes": len(rec["stored"]),
                                   "width": rec["width"], "height": rec["height"], "added": time.time()})

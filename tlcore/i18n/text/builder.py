@@ -58,6 +58,7 @@ EN = {
     "bld_copied": "Copied {n} image(s) into your draft.",
     "builder_skip_duplicate": "already in '{cls}'",
     "builder_skip_draft_full": "the draft is full (at most {images} images and {mb} MB)",
+    "builder_skip_not_stored": "could not be stored on the server ({reason}); it may be out of disk space",
     "builder_err_name_empty": "Type a name first.",
     "builder_err_name_unsafe": "'{name}' cannot be used as a name ({chars}): use letters, digits, spaces, '-' or '_', "
                                "with no / \\ : * ? \" < > | and no dot at the start or end.",
@@ -133,6 +134,7 @@ KO = {
     "bld_copied": "이미지 {n}장을 내 초안으로 복사했습니다.",
     "builder_skip_duplicate": "이미 '{cls}'에 있음",
     "builder_skip_draft_full": "초안이 가득 참 (최대 이미지 {images}장, {mb} MB)",
+    "builder_skip_not_stored": "서버에 저장하지 못함({reason}). 디스크 공간이 부족할 수 있습니다",
     "builder_err_name_empty": "먼저 이름을 입력하세요.",
     "builder_err_name_unsafe": "'{name}'은(는) 이름으로 쓸 수 없습니다({chars}). 글자, 숫자, 공백, '-', '_'를 쓰고, "
                                "/ \\ : * ? \" < > |와 맨 앞이나 맨 끝의 점은 쓰지 마세요.",
