@@ -10,10 +10,9 @@ Saving writes a normal ImageFolder (``<set>/<class>/<image>.jpg``) under
 ``<cache>/built/<name>/`` when it is shared (listed for every session by :func:`list_shared_sets`),
 or under ``<cache>/built/.private/<private key>/<name>/`` when it is not (only that draft sees it; the
 private key is a second random key, so that a run record naming the set's folder never reveals the
-draft's own). Each
-save is an immutable version ``<set folder>/<content digest>/<name>/``, written aside and renamed
-into place, so a run training on an earlier save keeps its images; the images are hard links to
-the draft's files where the file system allows it, so a version costs almost no space.
+draft's own). Each save is an immutable version ``<set folder>/<content digest>/<name>/``, written
+aside and renamed into place, so a run training on an earlier save keeps its images; the images are
+hard links to the draft's files where the file system allows it, so a version costs almost no space.
 """
 from __future__ import annotations
 
@@ -36,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from ..data.folders import _TRAIN_NAMES, _VAL_NAMES
+from ..data.tree import _NOISE_NAMES
 from ..errors import ConfigError, DataError
 from ..fsutil import atomic_write, read_json, write_json_atomic
 from ..paths import cache_dir
@@ -71,9 +72,9 @@ _DRAFT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _KEY_RE = _DRAFT_ID_RE
 _DIGEST_RE = re.compile(r"^[0-9a-f]{16}$")
 _FORBIDDEN_CHARS = '/\\:*?"<>|'
-#: Folder names a dataset reader treats specially: split folders, and what tools leave behind.
-_RESERVED_NAMES = frozenset({"train", "training", "val", "valid", "validation", "__macosx", "thumbs.db",
-                             "desktop.ini", "$recycle.bin", "system volume information"})
+#: Folder names the dataset reader treats specially (split folders, what tools leave behind): taken
+#: from it, so that a class can never be one.
+_RESERVED_NAMES = frozenset(_TRAIN_NAMES + _VAL_NAMES) | _NOISE_NAMES
 _WINDOWS_DEVICES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
                               *(f"lpt{i}" for i in range(1, 10))})
 _JOINERS = frozenset({"\u200c", "\u200d"})  # zero-width (non-)joiners: emoji sequences, Persian, Indic scripts
