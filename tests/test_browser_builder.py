@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import time
@@ -21,6 +22,15 @@ ROOT = Path(__file__).resolve().parents[1]
 CAMERA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+#: True once the script has finished and the camera widget has a stream with frames. (Not ``paused`` or
+#: ``currentTime``: headless chromium can report a live camera as paused at 0 s while it draws new frames.)
+_CAMERA_LIVE = """() => {
+    const app = document.querySelector("[data-testid='stApp']");
+    if (!app || app.getAttribute("data-test-script-state") !== "notRunning") return false;
+    return Array.from(document.querySelectorAll("[data-testid='stCameraInput'] video"))
+        .some(v => !v.closest("[data-stale='true']") && v.srcObject && v.readyState >= 2);
+}"""
 
 
 @pytest.fixture
@@ -65,6 +75,26 @@ def server(tmp_path, playwright_api):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+class _Camera:
+    """What the page says about the webcam class: its count, and the last capture refused as a duplicate."""
+
+    def __init__(self, main):
+        self.main = main
+
+    def state(self) -> tuple[int, int]:
+        text = self.main.inner_text()
+        count = re.search(r"camera · (\d+) images", text)
+        dup = re.findall(r"webcam-(\d+)\.jpg: already in", text)
+        return (int(count[1]) if count else -1, max(map(int, dup), default=0))
+
+    def count(self) -> int:
+        return self.state()[0]
+
+
+_CAMERA_STATE = """() => [document.querySelector("[data-testid='stApp']").getAttribute("data-test-script-state"),
+    Array.from(document.querySelectorAll("video")).map(v => [v.readyState, v.paused, v.currentTime, !!v.closest("[data-stale='true']"), !!v.srcObject])]"""
 
 
 def _photos(folder: Path, n: int) -> list[str]:
@@ -118,17 +148,28 @@ def test_build_a_dataset_with_uploads_and_the_webcam_then_train_on_it(server, pl
         # Webcam: repeated captures into the second class; the camera is ready again after each.
         main.get_by_text("camera", exact=True).first.click()
         main.get_by_text("Webcam", exact=True).click()
-        last = 0.0
-        for shot in range(1, 5):
+        shots, clicks = _Camera(main), 0
+        while shots.count() < 4:
+            assert clicks < 12, f"4 webcam photos in {clicks} clicks: the page shows\n{main.inner_text()[-1500:]}"
+            before = shots.state()
             take = main.get_by_role("button", name="Take Photo")
             expect(take).to_be_enabled()
-            # The fake camera restarts its pattern with each new stream: shoot later into each stream than the last,
-            # or two photos can be the same picture (and the second is refused as a duplicate).
-            page.wait_for_function("t => { const v = document.querySelector('video'); return v && v.currentTime > t; }",
-                                   arg=last + 0.3)
-            last = page.evaluate("() => document.querySelector('video').currentTime")
+            try:
+                page.wait_for_function(_CAMERA_LIVE, timeout=60_000)
+            except Exception as err:  # say what the camera and the page were doing
+                _shot(page, "builder_failed_camera")
+                raise AssertionError(f"no live camera after {clicks} clicks, {shots.state()}: "
+                                     f"{page.evaluate(_CAMERA_STATE)}") from err
+            # The fake camera replays its pattern from the start of each stream (20 frames/s), so a photo taken at
+            # the same moment of a new stream is the same picture (refused as a duplicate): wait longer each time.
+            page.wait_for_timeout(400 + 250 * clicks)
             take.click()
-            count("camera", shot)
+            clicks += 1
+            deadline = time.time() + 20  # added, refused as a duplicate, or (a click the widget missed) nothing
+            while shots.state() == before and time.time() < deadline:
+                page.wait_for_timeout(300)
+        count("camera", 4)
+        print(f"\n4 webcam photos in {clicks} clicks")
         _shot(page, "builder_1_classes")
 
         # A wrong image: remove it.
