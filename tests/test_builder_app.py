@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from tlcore.data import open_dataset
 from tlcore.i18n import t
 from tlcore.service import builder as B
+from ui.text import md
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,11 +76,14 @@ def test_build_upload_capture_remove_rename_save(env, lang):
 
     # Refused names, in the page's language; then two good ones.
     add_class(at, "../x")
-    assert at.error[0].value == t("builder_err_name_unsafe", lang, name="../x", chars="/")
+    assert at.error[0].value == t("builder_err_name_unsafe", lang, name=md("../x"), chars=md("/"))
     add_class(at, "고양이" if lang == "ko" else "cats")
     add_class(at, "dogs")
     add_class(at, "DOGS")
     assert at.error[0].value == t("builder_err_class_exists", lang, name="dogs")
+    add_class(at, "_a_ [b](c) #d")  # names are shown as written, never as Markdown
+    assert heads(at)[-1] == t("bld_class_head", lang, cls=md("_a_ [b](c) #d"), n=0)
+    at.button(key="bld_delete__a_ [b](c) #d").click().run()
     first = "고양이" if lang == "ko" else "cats"
     assert at.radio(key="bld_target").options == [first, "dogs"]
 
@@ -89,7 +93,7 @@ def test_build_upload_capture_remove_rename_save(env, lang):
         [(f"IMG_{i}.jpg", photo(i), "image/jpeg") for i in range(3)] + [("notes.jpg", b"just text", "image/jpeg")]).run()
     assert_clean(at)
     assert at.success[0].value == t("bld_added", lang, n=3, cls=first)
-    assert "notes.jpg" in at.warning[0].value and t("skip_not_an_image", lang) in at.warning[0].value
+    assert md("notes.jpg") in at.warning[0].value and t("skip_not_an_image", lang) in at.warning[0].value
     assert at.file_uploader(key="bld_upload_1").value == [], "the uploader is emptied for the next files"
 
     # Webcam: each capture goes into the chosen class, and the camera is ready again.
@@ -120,7 +124,7 @@ def test_build_upload_capture_remove_rename_save(env, lang):
     assert_clean(at)
     ds = at.session_state["dataset"]
     assert ds["source"] == "built" and sorted(ds["classes"]) == sorted([first, second]) and ds["num_images"] == 5
-    assert at.success[-1].value == t("bld_saved", lang, name=t("bld_default_name", lang), images=5, classes=2)
+    assert at.success[-1].value == t("bld_saved", lang, name=md(t("bld_default_name", lang)), images=5, classes=2)
     assert [m.value for m in at.metric][:2] == ["2", "5"]
     assert at.get("download_button")[0].label == t("bld_download", lang)
     assert open_dataset(ds["path"]).class_counts == {first: 3, second: 2}
@@ -164,7 +168,7 @@ def test_a_shared_set_is_opened_from_another_session(env):
     assert student.selectbox(key="bld_open_pick").options == [t("bld_open_fmt", "ko", name="colours", images=4, classes=2)]
     student.button(key="bld_open").click().run()
     assert_clean(student)
-    assert student.session_state["dataset"]["label"] == "colours"
+    assert student.session_state["dataset"]["name"] == "colours"
     assert student.session_state["dataset"]["num_images"] == 4
     student.button(key="bld_copy").click().run()
     assert_clean(student)
@@ -184,7 +188,7 @@ def test_a_full_draft_says_so(env, monkeypatch):
     at.file_uploader(key="bld_upload_0").set_value(
         [(f"{i}.png", photo(i, "PNG", size=(160, 120)), "image/png") for i in range(4)]).run()
     assert_clean(at)
-    assert t("builder_skip_draft_full", "en", images=1000, mb="0.02") in at.warning[-1].value
+    assert t("builder_skip_draft_full", "en", images=1000, mb=md("0.02")) in at.warning[-1].value
     assert t("bld_full", "en") in [w.value for w in at.warning]
 
 
@@ -196,5 +200,5 @@ def test_save_refusals_are_explained(env):
     assert at.error[0].value == t("builder_err_save_too_few_classes", "ko", n=1)
     add_class(at, "둘")
     at.button(key="bld_save").click().run()
-    assert at.error[0].value == t("builder_err_save_class_too_small", "ko", classes="하나, 둘", need=2)
+    assert at.error[0].value == t("builder_err_save_class_too_small", "ko", classes=md("하나, 둘"), need=2)
     assert (at.session_state["dataset"] or {}).get("source") != "built"

@@ -13,6 +13,7 @@ from tlcore.i18n import has, skip_text, t
 
 from .dataset import use_dataset
 from .session import lang
+from .text import md
 
 B = service.builder
 SOURCE = "built"  # the session dataset's "source" for a saved or opened set
@@ -22,15 +23,20 @@ CAMERA_WIDTH = 480  # pixels: room for the rest of the page beside a live camera
 UPLOAD_TYPES = sorted(ext.lstrip(".") for ext in service.IMAGE_EXTENSIONS)
 
 
+def _escaped(params: dict) -> dict:
+    """Names quoted in a message, escaped for Markdown (st.error and the like render it)."""
+    return {k: md(v) if isinstance(v, str) else v for k, v in params.items()}
+
+
 def error_text(err: TLError, L: str) -> str:
     """The builder's error in the page's language (its own words per code), else tlcore's message."""
     key = f"builder_err_{err.code}"
-    return t(key, L, **getattr(err, "params", {})) if has(key) else str(err)
+    return t(key, L, **_escaped(getattr(err, "params", {}))) if has(key) else md(str(err))
 
 
 def _reason(outcome, L: str) -> str:
     key = f"builder_skip_{outcome.reason}"
-    return t(key, L, **outcome.params) if has(key) else skip_text(outcome.reason, L)
+    return t(key, L, **_escaped(outcome.params)) if has(key) else skip_text(outcome.reason, L)
 
 
 def _draft_id() -> str:
@@ -138,7 +144,7 @@ def _new_class_form(did: str, L: str) -> None:
             st.error(error_text(err, L))
         else:
             st.session_state["bld_target"] = draft.classes[-1].name  # new photos go to the class just made
-            st.toast(t("bld_class_added", L, cls=draft.classes[-1].name))
+            st.toast(t("bld_class_added", L, cls=md(draft.classes[-1].name)))
 
 
 def _add_images(did: str, draft, L: str) -> None:
@@ -147,17 +153,17 @@ def _add_images(did: str, draft, L: str) -> None:
     if ss.get("bld_target") not in names:
         ss["bld_target"] = names[-1]
     c1, c2 = st.columns([3, 1])
-    target = c1.radio(t("bld_add_to", L), names, key="bld_target", horizontal=True)
+    target = c1.radio(t("bld_add_to", L), names, format_func=md, key="bld_target", horizontal=True)
     how = c2.radio(t("bld_how", L), ("upload", "camera"), format_func=lambda k: t(f"bld_how_{k}", L),
                    key="bld_how", horizontal=True)
     limits = draft.limits
-    st.caption(t("bld_usage", L, images=draft.num_images, max_images=limits.max_images, mb=draft.num_bytes / 2**20,
-                 max_mb=f"{limits.max_bytes / 2**20:.3g}"))
+    st.caption(t("bld_usage", L, images=draft.num_images, max_images=limits.max_images, mb=draft.num_bytes / B.MB,
+                 max_mb=f"{limits.max_bytes / B.MB:.3g}"))
     last = ss.get("bld_last")
     if draft.full or (last and last.get("full")):
         st.warning(t("bld_full", L))
     if how == "upload":
-        files = st.file_uploader(t("bld_upload_label", L, cls=target), type=UPLOAD_TYPES, accept_multiple_files=True,
+        files = st.file_uploader(t("bld_upload_label", L, cls=md(target)), type=UPLOAD_TYPES, accept_multiple_files=True,
                                  help=t("bld_upload_help", L, side=B.MAX_SIDE), key=f"bld_upload_{_nonce('upload')}")
         if files:
             bar = st.progress(0.0, text=t("bld_adding", L, n=len(files)))
@@ -168,7 +174,7 @@ def _add_images(did: str, draft, L: str) -> None:
             _bump("upload")
             st.rerun()
     else:
-        photo = st.camera_input(t("bld_camera_label", L, cls=target), help=t("bld_camera_help", L),
+        photo = st.camera_input(t("bld_camera_label", L, cls=md(target)), help=t("bld_camera_help", L),
                                 key=f"bld_camera_{_nonce('camera')}", width=CAMERA_WIDTH)
         if photo is not None:
             shot = ss.get("bld_shots", 0) + 1
@@ -178,11 +184,11 @@ def _add_images(did: str, draft, L: str) -> None:
             st.rerun()
     if last:
         if last["added"]:
-            st.success(t("bld_added", L, n=last["added"], cls=last["cls"]))
+            st.success(t("bld_added", L, n=last["added"], cls=md(last["cls"])))
         elif not last["skipped"]:
-            st.info(t("bld_added_none", L, cls=last["cls"]))
+            st.info(t("bld_added_none", L, cls=md(last["cls"])))
         if last["skipped"]:
-            lines = [t("bld_skip_line", L, name=name, reason=reason) for name, reason in last["skipped"][:20]]
+            lines = [t("bld_skip_line", L, name=md(name), reason=reason) for name, reason in last["skipped"][:20]]
             more = len(last["skipped"]) - len(lines)
             st.warning(t("bld_skipped", L, n=len(last["skipped"])) + "\n\n" + "\n".join(f"- {s}" for s in lines)
                        + (f"\n- (+{more})" if more > 0 else ""))
@@ -192,13 +198,13 @@ def _class_cards(did: str, draft, L: str) -> None:
     for i, c in enumerate(draft.classes):
         with st.container(border=True, key=f"bld_class_{i}"):
             head, rename, delete = st.columns([6, 1, 1], vertical_alignment="center")
-            head.markdown(t("bld_class_head", L, cls=c.name, n=c.count))
+            head.markdown(t("bld_class_head", L, cls=md(c.name), n=c.count))
             with rename.popover(t("bld_rename", L)):
                 key = f"bld_rename_{c.name}"
                 st.text_input(t("bld_rename_label", L), value=c.name, key=key)
                 st.button(t("bld_rename_do", L), key=f"bld_rename_do_{c.name}", on_click=_rename, args=(did, c.name, key))
             with delete.popover(t("bld_delete", L)):
-                st.button(t("bld_delete_confirm", L, cls=c.name, n=c.count), key=f"bld_delete_{c.name}",
+                st.button(t("bld_delete_confirm", L, cls=md(c.name), n=c.count), key=f"bld_delete_{c.name}",
                           on_click=_delete, args=(did, c.name), type="primary")
             if not c.images:
                 st.caption(t("bld_class_empty", L))
@@ -210,7 +216,7 @@ def _class_cards(did: str, draft, L: str) -> None:
                 cols = st.columns(GRID)
                 for col, im in zip(cols, shown[row:row + GRID]):
                     col.image(im.thumb, width="stretch")
-                    col.button("✕", key=f"bld_rm_{im.id}", help=t("bld_remove_help", L, name=im.name),
+                    col.button("✕", key=f"bld_rm_{im.id}", help=t("bld_remove_help", L, name=md(im.name)),
                                on_click=_remove, args=(did, im.id))
             if len(newest) > SHOWN_PER_CLASS:
                 st.toggle(t("bld_show_all", L, n=len(newest)), key=f"bld_all_{c.name}")
@@ -236,7 +242,7 @@ def _save(did: str, draft, L: str) -> None:
             st.error(error_text(err, L))
         else:
             ss["bld_last"] = None  # the last add's note is old news now
-            st.success(t("bld_saved", L, name=saved.name, images=saved.num_images, classes=len(saved.class_counts)))
+            st.success(t("bld_saved", L, name=md(saved.name), images=saved.num_images, classes=len(saved.class_counts)))
             draft = B.open_draft(did)
     try:
         zip_root = B.clean_name(name)
@@ -265,7 +271,7 @@ def _shared_sets(did: str, L: str) -> None:
             if c1.button(t("bld_open", L), key="bld_open"):
                 found = B.shared_set(pick)
                 use_dataset(found.path, SOURCE, found.name)
-                st.success(t("bld_opened", L, name=found.name))
+                st.success(t("bld_opened", L, name=md(found.name)))
             if c2.button(t("bld_copy", L), key="bld_copy"):
                 outcomes = B.copy_set_into_draft(did, B.shared_set(pick).path)
                 st.session_state["bld_last"] = None

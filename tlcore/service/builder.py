@@ -59,6 +59,7 @@ KEEP_VERSIONS = 2
 #: The environment variable that sets DraftLimits.max_bytes, in MB (read here and nowhere else).
 DRAFT_MAX_MB_ENV = "TLCORE_DRAFT_MAX_MB"
 DEFAULT_DRAFT_MAX_MB = 150
+MB = 1_000_000  # decimal, as TLCORE_CACHE_MAX_GB counts
 
 #: Codes of the errors this module raises (DataError.code); each has a text ``builder_err_<code>``.
 ERROR_CODES = ("name_empty", "name_unsafe", "name_reserved", "name_too_long", "class_exists", "class_not_found",
@@ -84,7 +85,7 @@ _CHUNK = 16  # files decoded per locked commit: bounded memory for a big batch
 def _max_bytes_from_env() -> int:
     raw = os.environ.get(DRAFT_MAX_MB_ENV, "").strip()
     if not raw:
-        return DEFAULT_DRAFT_MAX_MB * 2**20
+        return int(DEFAULT_DRAFT_MAX_MB * MB)
     try:
         mb = float(raw)
     except ValueError:
@@ -93,7 +94,7 @@ def _max_bytes_from_env() -> int:
         raise ConfigError(f"{DRAFT_MAX_MB_ENV}={raw!r} is not a positive number of megabytes.",
                           f"Set it to e.g. 300, or unset it for the default ({DEFAULT_DRAFT_MAX_MB}).",
                           code="draft_max_mb")
-    return int(mb * 2**20)
+    return int(mb * MB)
 
 
 @dataclass(frozen=True)
@@ -522,7 +523,7 @@ def _commit(draft_id: str, target: str, chunk, prepared, source: str, limits: Dr
                 out.append(AddOutcome(name, "duplicate", f"already in '{where}'", params={"cls": where}))
                 continue
             if count + 1 > limits.max_images or used + len(rec["stored"]) > limits.max_bytes:
-                mb = f"{limits.max_bytes / 2**20:.3g}"
+                mb = f"{limits.max_bytes / MB:.3g}"
                 out.append(AddOutcome(name, "draft_full", f"at most {limits.max_images} images and {mb} MB per draft",
                                       params={"images": limits.max_images, "mb": mb}))
                 continue
