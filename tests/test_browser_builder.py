@@ -2,7 +2,6 @@
 into the other, a wrong image removed, a reload, save, and a training run on the saved set."""
 from __future__ import annotations
 
-import io
 import os
 import re
 import subprocess
