@@ -102,7 +102,7 @@ def _delete(did: str, name: str) -> None:
 
 def _restart() -> None:
     st.session_state["bld_draft"] = B.new_draft()
-    for key in ("bld_last", "bld_target", "bld_saved"):
+    for key in ("bld_last", "bld_target"):
         st.session_state.pop(key, None)
 
 
