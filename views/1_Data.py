@@ -4,9 +4,10 @@ import streamlit as st
 import ui
 from tlcore import service
 from tlcore.i18n import t
+from ui.builder import dataset_builder  # issue #11: "Build it here"
 
 L = ui.lang()
-SOURCES = ("lab", "upload", "folder")
+SOURCES = ("lab", "upload", "folder", "build")
 
 with ui.errors():
     st.title(t("data_title", L))
@@ -44,6 +45,8 @@ with ui.errors():
         elif current.get("source") == "upload":
             ds = current
             st.caption(t("upload_current", L, name=ui.md(ui.dataset_name(ds))))
+    elif source == "build":  # issue #11: build a dataset in the browser (all of it in ui/builder.py)
+        ds = dataset_builder()
     else:
         folders = service.list_root_folders()
         if not folders:

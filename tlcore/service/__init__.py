@@ -6,6 +6,10 @@
 predictions with a run or an exported folder; ``defaults``: what the app offers and pre-fills.
 """
 from . import defaults
+
+# -- issue #11, item 4: build a dataset in the browser (used as ``service.builder.<name>``) --
+from . import builder
+# -- end issue #11, item 4 --
 from .compare import (
     CompareRow,
     CompareSummary,
