@@ -24,7 +24,8 @@ from .errors import ConfigError
 from .paths import cache_dir
 
 #: Kind -> subfolder of the cache.
-KINDS = {"uploads": "uploads", "extracted": "datasets", "features": "features", "lab": "lab", "built": "built"}
+KINDS = {"uploads": "uploads", "extracted": "datasets", "features": "features", "lab": "lab", "built": "built",
+         "drafts": "builder"}
 #: Kinds that eviction may remove (they can be made again from what the user has).
 EVICTABLE = ("uploads", "extracted", "features")
 #: The cache's default size limit, in GB (``TLCORE_CACHE_MAX_GB`` sets another).
@@ -56,10 +57,11 @@ def limit_bytes() -> int:
     return int(gb * 1e9)
 
 
-def _size(path: Path) -> int:
-    """Bytes of the files below ``path`` (links are not followed)."""
+def _size(path: Path, seen: set | None = None) -> int:
+    """Bytes of the files below ``path`` (links are not followed; a file hard-linked twice counts once in ``seen``)."""
     if path.is_file():
         return path.stat().st_size
+    seen = set() if seen is None else seen
     total = 0
     stack = [path]
     while stack:
@@ -69,7 +71,10 @@ def _size(path: Path) -> int:
                     if e.is_dir(follow_symlinks=False):
                         stack.append(Path(e.path))
                     elif e.is_file(follow_symlinks=False):
-                        total += e.stat(follow_symlinks=False).st_size
+                        st = e.stat(follow_symlinks=False)
+                        if (st.st_dev, st.st_ino) not in seen:
+                            seen.add((st.st_dev, st.st_ino))
+                            total += st.st_size
         except OSError:
             continue  # removed meanwhile
     return total
@@ -117,12 +122,13 @@ def touch(path: str | Path) -> None:
 
 
 def usage() -> dict:
-    """``{"bytes", "limit_bytes", "kinds": {kind: bytes}, "entries": n}`` for the whole cache."""
-    all_entries = entries()
-    kinds = {k: 0 for k in KINDS}
-    for e in all_entries:
-        kinds[e.kind] += e.bytes
-    return {"bytes": sum(kinds.values()), "limit_bytes": limit_bytes(), "kinds": kinds, "entries": len(all_entries)}
+    """``{"bytes", "limit_bytes", "kinds": {kind: bytes}, "entries": n}`` for the whole cache.
+
+    Each kind's folder is counted whole (private saved sets and drafts included), every file once.
+    """
+    root, seen = cache_dir(), set()
+    kinds = {k: (_size(root / folder, seen) if (root / folder).is_dir() else 0) for k, folder in KINDS.items()}
+    return {"bytes": sum(kinds.values()), "limit_bytes": limit_bytes(), "kinds": kinds, "entries": len(entries())}
 
 
 def _remove(path: Path) -> None:

@@ -17,7 +17,7 @@ with ui.errors():
         ui.current_dataset()  # a link or a reload names the dataset: the controls below follow it
         ui.dataset_notice()
     source = st.radio(t("data_source", L), SOURCES, format_func=lambda k: t(f"source_{k}", L), horizontal=True,
-                      **ui.keep("data_source", "lab"))
+                      **ui.keep("data_source", "build" if st.query_params.get("draft") else "lab"))
     ds = None
     if source == "lab":
         c1, c2 = st.columns(2)

@@ -237,7 +237,6 @@ def clear_cache(store=None, keep_in_use: bool = True) -> int:
 DATASET_KINDS = ("lab", "upload", "folder", "built")
 _LAB_ID_RE = re.compile(r"^s(\d\.\d\d)-n(\d{1,6})-v(\d{1,6})-seed(\d{1,9})$")
 _UPLOAD_ID_RE = re.compile(r"^[0-9a-f]{16}-x\d{1,4}$")
-_BUILT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 #: Validation images per class a lab id may ask for (drawing more on a URL's say-so would cost minutes).
 LAB_ID_MAX_VAL = 1000
 
@@ -266,9 +265,11 @@ def dataset_id(path: str | Path) -> str | None:
     if _inside(p, uploads) and p != uploads:
         key = p.relative_to(uploads).parts[0]
         return f"upload:{key}" if _UPLOAD_ID_RE.match(key) else None
-    built = cache / "built"
-    if p.parent == built and _BUILT_ID_RE.match(p.name):
-        return f"built:{p.name}"
+    from .builder import set_id
+
+    sid = set_id(p)
+    if sid:
+        return f"built:{sid}"
     for label, folder in _root_folders().items():
         if folder == p:
             return f"folder:{label}"
@@ -304,11 +305,14 @@ def resolve_dataset(dataset_id: str) -> Path:
         if folder is None:
             raise _gone(f"The folder '{rest}'", "Pick a folder from the list on the Data page.")
         return folder
-    elif kind == "built" and _BUILT_ID_RE.match(rest):
-        folder = cache_dir() / "built" / rest
-        if not folder.is_dir():
-            raise _gone(f"The built dataset '{rest}'", "Build it again on the Data page.")
-        return folder
+    elif kind == "built" and rest:
+        from .builder import resolve_set
+
+        try:
+            return Path(resolve_set(rest))
+        except DataError:
+            raise _gone(f"The built dataset '{rest.split('/')[1] if '/' in rest else rest}'",
+                        "Build it again on the Data page.") from None
     raise DataError(f"'{str(dataset_id)[:80]}' is not a dataset id.",
                     "Open the Data page and choose a dataset; links name datasets by id, never by path.",
                     code="bad_dataset_id")
