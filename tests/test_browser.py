@@ -8,13 +8,8 @@ page. Both save screenshots of every page at 1400x1000 and 1024x768 to test-outp
 from __future__ import annotations
 
 import io
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -22,11 +17,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.browser_support import app_server, browser_or_skip, chromium
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/lib/chromium/chromium")
 SHOTS = ROOT / "test-output" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 SIZES = [(1400, 1000), (1024, 768)]
 #: Class folder names that Markdown, Streamlit's directives or HTML would change if not escaped.
 MARKUP_CLASSES = ["# heading", "1. apples", "**bold**", ":red[warn]", "<b>x<"]
@@ -34,86 +28,25 @@ MARKUP_CLASSES = ["# heading", "1. apples", "**bold**", ":red[warn]", "<b>x<"]
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _browser_or_skip():
-    """Playwright's sync API, or a visible skip (a failure under CI, where the browser must be there)."""
-    reason = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        reason = "the playwright Python package is not installed"
-    if reason is None and not CHROMIUM.is_file():
-        reason = f"chromium is not installed ({CHROMIUM}); apt-get install --no-install-recommends chromium"
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser test cannot run under CI: {reason}")
-        pytest.skip(f"browser test skipped: {reason}")
-    return sync_playwright
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def playwright_api():
     """Checked before the server starts, so a machine without a browser skips at once."""
-    return _browser_or_skip()
+    return browser_or_skip()
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, playwright_api):
     """The app served by ``streamlit run`` on a free port, with its own runs and cache folders (one per module)."""
     tmp = tmp_path_factory.mktemp("browser")
-    port = _free_port()
-    env = dict(os.environ)
-    env.update(
-        TLCORE_RUNS_DIR=str(tmp / "runs"),
-        TLCORE_CACHE_DIR=str(tmp / "cache"),
-        TLCORE_DATA_ROOTS=str(tmp / "roots"),
-        TLCORE_FAULT="sleep0.15",  # slower batches, so the live curve can be watched growing
-        PYTHONUNBUFFERED="1",
-    )
-    log = open(tmp / "server.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail(f"the app did not start: {(tmp / 'server.log').read_text(errors='replace')[-2000:]}")
-        time.sleep(0.3)
-    yield url, tmp / "runs", tmp / "cache"
-    from tlcore.runs import RunStore
-
-    for info in RunStore(tmp / "runs").list():
-        if info.active:
-            RunStore(tmp / "runs").stop(info.run_id, wait=True, grace_s=3)
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    # slower batches, so the live curve can be watched growing
+    with app_server(tmp, TLCORE_DATA_ROOTS=tmp / "roots", TLCORE_FAULT="sleep0.15") as url:
+        yield url, tmp / "runs", tmp / "cache"
 
 
 @pytest.fixture(scope="module")
 def browser(playwright_api):
-    with playwright_api() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    with chromium(playwright_api) as b:
         yield b
-        b.close()
 
 
 def _new_page(browser, width: int = 1400, height: int = 1000, timezone: str | None = None):

@@ -2,19 +2,16 @@
 into the other, a wrong image removed, a reload, save, and a training run on the saved set."""
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _browser_or_skip, _free_port, _shot
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, app_server, browser_or_skip
+from tests.test_browser import _shot
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Chromium's own test camera (a moving pattern on green) and no permission prompt.
@@ -34,46 +31,14 @@ _CAMERA_LIVE = """() => {
 
 @pytest.fixture
 def playwright_api():
-    return _browser_or_skip()
+    return browser_or_skip()
 
 
 @pytest.fixture
 def server(tmp_path, playwright_api):
     """``streamlit run`` on a free port with its own runs and cache folders."""
-    port = _free_port()
-    env = dict(os.environ, TLCORE_RUNS_DIR=str(tmp_path / "runs"), TLCORE_CACHE_DIR=str(tmp_path / "cache"),
-               PYTHONUNBUFFERED="1")
-    env.pop("TLCORE_FAULT", None)
-    log = open(tmp_path / "server.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail(f"the app did not start: {(tmp_path / 'server.log').read_text(errors='replace')[-2000:]}")
-        time.sleep(0.3)
-    yield url, tmp_path
-    from tlcore.runs import RunStore
-
-    for info in RunStore(tmp_path / "runs").list():
-        if info.active:
-            RunStore(tmp_path / "runs").stop(info.run_id, wait=True, grace_s=3)
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with app_server(tmp_path, TLCORE_FAULT=None) as url:
+        yield url, tmp_path
 
 
 class _Camera:

@@ -1,6 +1,8 @@
 """Files that are never half-written: write aside, then rename; JSON read leniently and written strictly."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import math
 import os
@@ -66,3 +68,16 @@ def read_json(path: str | Path, default=None):
             return json.load(fh)
     except (OSError, ValueError):
         return default
+
+
+@contextlib.contextmanager
+def locked(path: str | Path):
+    """An exclusive lock on the file ``path`` (created if missing) for the block: threads and processes alike."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -17,7 +17,6 @@ hard links to the draft's files where the file system allows it, so a version co
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import io
 import json
@@ -38,7 +37,7 @@ from typing import Callable, Iterable
 from ..data.folders import _TRAIN_NAMES, _VAL_NAMES
 from ..data.tree import _NOISE_NAMES
 from ..errors import ConfigError, DataError
-from ..fsutil import atomic_write, read_json, write_json_atomic
+from ..fsutil import locked, atomic_write, read_json, write_json_atomic
 from ..paths import cache_dir
 
 #: Longest side of a stored image, in pixels (phone photos are scaled down to it, never up).
@@ -258,18 +257,6 @@ def _draft_dir(draft_id: str) -> Path:
     return _drafts_root() / draft_id
 
 
-@contextmanager
-def _locked(path: Path):
-    """An exclusive lock on ``path`` for the block (threads of one server and other processes alike)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def _read(d: Path) -> dict:
     m = read_json(d / "draft.json", None)
     if not isinstance(m, dict) or not isinstance(m.get("classes"), list):
@@ -364,7 +351,7 @@ def prune_drafts(now: float | None = None) -> int:
 def _editing(draft_id: str):
     """The draft's manifest, locked; written back when the block ends without an error."""
     d = _draft_dir(draft_id)
-    with _locked(d.parent / f".{draft_id}.lock"):
+    with locked(d.parent / f".{draft_id}.lock"):
         m = _read(d)
         yield d, m
         _write(d, m)
@@ -610,7 +597,7 @@ def save_draft(draft_id: str, name: str, shared: bool = False) -> SavedSet:
         _check_saveable(m)
         parent = _built_root() if shared else _private_root(m)
         parent.mkdir(parents=True, exist_ok=True)
-        with _locked(_built_root() / ".names.lock"):
+        with locked(_built_root() / ".names.lock"):
             set_dir = parent / name
             for other in parent.iterdir():  # one spelling per name, ignoring case
                 if other.name != name and other.name.casefold() == name.casefold() and not other.name.startswith("."):

@@ -1,17 +1,15 @@
 """Datasets for the app and the CLI: the lab's, uploads, folders under the data roots, and their reports."""
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import re
 import shutil
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import DataError
-from ..fsutil import atomic_write, read_json, write_json_atomic
+from ..fsutil import locked, atomic_write, read_json, write_json_atomic
 from ..paths import cache_dir, data_roots
 from . import defaults
 
@@ -54,18 +52,6 @@ def resolve_root_folder(label: str) -> Path:
 
 # ---------------------------------------------------------------------------
 # The lab and uploads
-
-
-@contextmanager
-def _locked(path: Path):
-    """An exclusive lock on ``path`` (created if missing) for the duration of the block."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def lab_dataset(similarity: float, per_class: int, seed: int | None = None, val_per_class: int | None = None) -> Path:
@@ -123,7 +109,7 @@ def save_upload(name: str, data: bytes) -> Path:
     digest = f"{hashlib.sha256(data).hexdigest()[:16]}-x{EXTRACTION_VERSION}"
     base = cache_dir() / "uploads" / digest
     marker = base / "dataset.json"
-    with _locked(cache_dir() / "uploads" / f".{digest}.lock"):
+    with locked(cache_dir() / "uploads" / f".{digest}.lock"):
         known = read_json(marker, None)
         if known and Path(known.get("root", "")).is_dir():
             return Path(known["root"])
