@@ -16,6 +16,7 @@ from tlcore.data import SKIP_REASONS, open_dataset
 from tlcore.errors import DataError
 from tlcore.i18n import LANGS, has, t
 from tlcore.service import builder as B
+from tlcore.service.builder import drafts as B_drafts
 
 
 @pytest.fixture(autouse=True)
@@ -148,7 +149,7 @@ def test_each_file_gets_an_outcome_and_images_are_stored_small_and_upright():
         with Image.open(im.thumb) as thumb:
             assert thumb.size == (B.THUMB_SIDE, B.THUMB_SIDE)
     assert images["IMG_0001.JPG"].bytes < len(big) / 3, "a big photo is stored much smaller"
-    assert not list((B._draft_dir(did) / "tmp").iterdir()), "no temporary file is left behind"
+    assert not list((B_drafts._draft_dir(did) / "tmp").iterdir()), "no temporary file is left behind"
 
 
 def test_a_duplicate_in_another_class_is_named():
@@ -171,7 +172,7 @@ def test_adding_to_a_missing_class_or_draft_fails_before_decoding():
 def test_a_file_that_cannot_be_written_is_not_added(monkeypatch):
     did = B.new_draft()
     B.add_class(did, "a")
-    real = B.atomic_write
+    real = B_drafts.atomic_write
     calls = {"n": 0}
 
     def full_disk(path, write, **kw):
@@ -180,13 +181,13 @@ def test_a_file_that_cannot_be_written_is_not_added(monkeypatch):
             raise OSError(28, "No space left on device")
         return real(path, write, **kw)
 
-    monkeypatch.setattr(B, "atomic_write", full_disk)
+    monkeypatch.setattr(B_drafts, "atomic_write", full_disk)
     out = B.add_images(did, "a", [(f"{i}.png", encode(fmt="PNG", seed=i)) for i in range(3)])
     assert [o.reason for o in out] == ["added", "not_stored", "added"]
     assert out[1].params == {"reason": "No space left on device"}
     draft = B.open_draft(did)
     assert draft.class_counts == {"a": 2}
-    on_disk = {p.stem for p in (B._draft_dir(did) / "images").iterdir()}
+    on_disk = {p.stem for p in (B_drafts._draft_dir(did) / "images").iterdir()}
     assert on_disk == {i.id for i in draft.get("a").images}, "no stray file of the one not added"
 
 
@@ -340,7 +341,7 @@ def test_old_drafts_and_their_private_sets_are_pruned(cache):
     assert B.prune_drafts(now) == 0
     assert B.prune_drafts(now + B.EMPTY_DRAFT_KEEP_S + 60) == 1  # the empty one
     assert not B.draft_exists(empty) and B.draft_exists(old)
-    os.utime(B._draft_dir(fresh) / "draft.json", (now + B.DRAFT_KEEP_S, now + B.DRAFT_KEEP_S))
+    os.utime(B_drafts._draft_dir(fresh) / "draft.json", (now + B.DRAFT_KEEP_S, now + B.DRAFT_KEEP_S))
     assert B.prune_drafts(now + B.DRAFT_KEEP_S + 60) == 1
     assert not B.draft_exists(old) and B.draft_exists(fresh)
     assert not private.exists() and not private.parents[2].exists()
