@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from .models import GroupedNet, Normalize, build_model
+from .models import GroupedNet, Normalize, build_model, get_spec
 from .train.checkpoint import load_checkpoint
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -18,11 +18,13 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 ImageInput = "str | Path | bytes | tuple[str, bytes]"
 
 
-def load_images(images: list, image_size: int) -> torch.Tensor:
+def load_images(images: list, image_size: int, crop_pct: float = 1.0) -> torch.Tensor:
     """uint8 (N, 3, S, S) with S = ``image_size``: decoded, resized and centre-cropped exactly as in training.
 
-    Each image is a path, raw bytes or ``(file name, bytes)``. The one preprocessing of every
-    trained model, run or exported. Raises DataError for an unusable image (its message names the file).
+    ``crop_pct``: the backbone's eval crop (its registry entry's: the short side goes to
+    ``S / crop_pct``, the centre S x S is kept). Each image is a path, raw bytes or
+    ``(file name, bytes)``. The one preprocessing of every trained model, run or exported.
+    Raises DataError for an unusable image (its message names the file).
     """
     from .data import ImageStore
 
@@ -43,7 +45,7 @@ def load_images(images: list, image_size: int) -> torch.Tensor:
                 paths.append(str(img))
         if not paths:
             return torch.empty((0, 3, image_size, image_size), dtype=torch.uint8)
-        return ImageStore(paths, image_size).get_batch(range(len(paths)))
+        return ImageStore(paths, image_size, crop_pct=crop_pct).get_batch(range(len(paths)))
 
 
 @dataclass
@@ -57,6 +59,7 @@ class LoadedModel:
     std: tuple[float, float, float]
     model: str
     checkpoint: dict
+    crop_pct: float = 1.0  # the backbone's eval crop (its registry entry): resize to size / crop_pct, keep the centre
 
     @classmethod
     def from_checkpoint(cls, path: str | Path) -> "LoadedModel":
@@ -65,8 +68,9 @@ class LoadedModel:
         net = build_model(ckpt["model"], len(ckpt["classes"]), "none")
         net.load_state_dict(ckpt["model_state"])
         net.eval()
+        crop_pct = float(ckpt.get("crop_pct") or get_spec(ckpt["model"]).crop_pct)
         return cls(net, list(ckpt["classes"]), int(ckpt["image_size"]), tuple(ckpt["mean"]), tuple(ckpt["std"]),
-                   ckpt["model"], ckpt)
+                   ckpt["model"], ckpt, crop_pct)
 
     @classmethod
     def from_run(cls, run_dir: str | Path) -> "LoadedModel":
@@ -78,7 +82,7 @@ class LoadedModel:
 
     def load_images(self, images: list) -> torch.Tensor:
         """uint8 (N, 3, S, S): decoded, resized and centre-cropped exactly as in training (see :func:`load_images`)."""
-        return load_images(images, self.image_size)
+        return load_images(images, self.image_size, self.crop_pct)
 
     @torch.no_grad()
     def probabilities(self, uint8_batch: torch.Tensor) -> torch.Tensor:

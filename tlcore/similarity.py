@@ -24,7 +24,7 @@ comes from a class-stratified bootstrap over images of the leave-one-out hits.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -171,7 +171,8 @@ def _pixels(get_batch: Callable[[np.ndarray], torch.Tensor], n: int, batch: int)
 
 
 def _measure(get_batch, labels: np.ndarray, model_name: str, weights: str, size: int | None, k: int, seed: int,
-             progress: ProgressFn | None, started: float) -> SimilarityResult:
+             progress: ProgressFn | None, started: float, paths: list[str] | None = None) -> SimilarityResult:
+    from . import features as feature_cache
     from . import models
 
     report = progress or (lambda f, m: None)
@@ -193,19 +194,49 @@ def _measure(get_batch, labels: np.ndarray, model_name: str, weights: str, size:
 
         return on_batch
 
+    def frozen(build, key, what: str, base: float) -> torch.Tensor:
+        """Features of every image: read from the disk cache (with ``paths``) or computed by the network ``build()``."""
+        def compute(idx: list[int]) -> torch.Tensor:
+            net = build()
+            sel = np.asarray(idx, dtype=int)
+            return _features(net, lambda j: get_batch(sel[j]), len(sel), size, normalize, batch, tick(what, base))
+
+        done[0] = 0
+        if paths is None:
+            return compute(list(range(n)))
+        return feature_cache.cached_features(key, paths, compute, on_hits=lambda hits: tick(what, base)(hits))
+
+    def random_net():
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return models.build_model(model_name, len(classes), "none")
+
     report(0.0, f"loading {model_name} ({weights})")
-    net = models.build_model(model_name, len(classes), weights)  # may raise WeightsDownloadError
-    feats_pre = _features(net, get_batch, n, size, normalize, batch, tick("pretrained features", 0.0))
-    del net
-    done[0] = 0
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        net_random = models.build_model(model_name, len(classes), "none")
-    feats_random = _features(net_random, get_batch, n, size, normalize, batch,
-                             tick("random-init features", 0.45))
-    del net_random
+    built: list = []
+
+    def pretrained_net():
+        if not built:
+            built.append(models.build_model(model_name, len(classes), weights))
+        return built[0]
+
+    key_pre = feature_cache.key_for(model_name, weights, size)
+    if key_pre is None:  # not on this machine yet: build now (downloads once, or raises WeightsDownloadError)
+        pretrained_net()
+        key_pre = feature_cache.key_for(model_name, weights, size)
+    key_random = key_pixels = None
+    if key_pre is not None:  # the random reference is as reproducible as its seed and torch's generator
+        key_random = replace(key_pre, weights=f"random-init:seed={seed}:torch={torch.__version__}")
+        key_pixels = replace(key_pre, model="pixels", weights="none", mean=(0.0,) * 3, std=(1.0,) * 3,
+                             layer=f"pixels{PIXEL_SIDE}")
+    feats_pre = frozen(pretrained_net, key_pre, "pretrained features", 0.0)
+    built.clear()
+    feats_random = frozen(random_net, key_random, "random-init features", 0.45)
     report(0.9, "k-NN")
-    pix = _pixels(get_batch, n, batch)
+    if paths is None:
+        pix = _pixels(get_batch, n, batch)
+    else:
+        pix = feature_cache.cached_features(key_pixels, paths, lambda idx: _pixels(
+            lambda j: get_batch(np.asarray(idx, dtype=int)[j]), len(idx), batch))
     hits_pre = knn_hits(feats_pre, labels, k)
     hits_random = knn_hits(feats_random, labels, k)
     hits_pixels = knn_hits(pix, labels, k)
@@ -283,8 +314,10 @@ def measure_similarity(
         raise DataError("The dataset has no usable images.")
     labels_all = np.array([lab for _, lab in items])
     sel = _stratified_subset(labels_all, max_images, seed)
-    size = int(image_size or models.get_spec(model_name).input_size)
-    store = data.ImageStore([items[i][0] for i in sel], size)
+    spec = models.get_spec(model_name)
+    size = int(image_size or spec.input_size)
+    paths = [items[i][0] for i in sel]
+    store = data.ImageStore(paths, size, crop_pct=spec.crop_pct)
 
     def get_batch(idx: np.ndarray) -> torch.Tensor:
         return store.get_batch(idx)
@@ -292,4 +325,4 @@ def measure_similarity(
     def sub_progress(f: float, m: str) -> None:
         report(0.05 + 0.95 * f, m)
 
-    return _measure(get_batch, labels_all[sel], model_name, weights, size, k, seed, sub_progress, started)
+    return _measure(get_batch, labels_all[sel], model_name, weights, size, k, seed, sub_progress, started, paths)

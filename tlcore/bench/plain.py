@@ -38,7 +38,7 @@ def load_plain_data(data_dir: Path, setup: BenchSetup, device: torch.device) -> 
     std = torch.tensor(spec.std).view(1, 3, 1, 1) * 255.0
 
     def tensors(items):
-        store = ImageStore([p for p, _ in items], setup.image_size)
+        store = ImageStore([p for p, _ in items], setup.image_size, crop_pct=spec.crop_pct)
         x = (store.get_batch(range(len(store))).float() - mean) / std
         return x.to(device), torch.tensor([y for _, y in items], dtype=torch.long).to(device)
 

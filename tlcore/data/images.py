@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import re
 import threading
 from pathlib import Path
@@ -253,16 +254,19 @@ def check_file(path: Path, limits: DataLimits) -> int | DataError:
     return min(w, h)
 
 
-def resize_center_crop(img: Image.Image, size: int) -> Image.Image:
-    """Shorter side to ``size`` then a centred square crop (as torchvision's Resize + CenterCrop)."""
+def resize_center_crop(img: Image.Image, size: int, crop_pct: float = 1.0) -> Image.Image:
+    """Shorter side to ``floor(size / crop_pct)`` then a centred ``size`` x ``size`` crop.
+
+    As torchvision's Resize + CenterCrop, and timm's eval transform: ``crop_pct`` 0.875 at
+    224 px resizes to 256 and keeps the centre 224; 1.0 keeps the whole short side.
+    """
     w, h = img.size
+    short = max(size, int(math.floor(size / crop_pct + 1e-9)))
     if w <= h:
-        nw, nh = size, max(size, int(size * h / w))
+        nw, nh = short, max(short, int(short * h / w))
     else:
-        nw, nh = max(size, int(size * w / h)), size
+        nw, nh = max(short, int(short * w / h)), short
     if (nw, nh) != (w, h):
         img = img.resize((nw, nh), Image.BILINEAR, reducing_gap=3.0)
     left, top = int(round((nw - size) / 2.0)), int(round((nh - size) / 2.0))
     return img.crop((left, top, left + size, top + size))
-
-

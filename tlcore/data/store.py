@@ -17,14 +17,20 @@ if TYPE_CHECKING:  # torch is imported lazily: `inspect` should not pay for it
 
 
 class ImageStore:
-    """Images decoded once to uint8 (3, S, S) tensors and kept in memory when they fit the budget."""
+    """Images decoded once to uint8 (3, S, S) tensors and kept in memory when they fit the budget.
+
+    Each image is resized (short side to ``S / crop_pct``) and centre-cropped to S x S.
+    """
 
     def __init__(self, paths: list[str], image_size: int, budget_bytes: int = 2 * 2**30,
-                 limits: DataLimits | None = None):
+                 limits: DataLimits | None = None, crop_pct: float = 1.0):
         if int(image_size) < 1:
             raise ConfigError(f"image_size must be a positive number of pixels, not {image_size}.", code="image_size")
         self.paths = [str(p) for p in paths]
         self.image_size = int(image_size)
+        if not 0.0 < float(crop_pct) <= 1.0:
+            raise ConfigError(f"crop_pct must be in (0, 1], not {crop_pct}.", code="crop_pct")
+        self.crop_pct = float(crop_pct)  # the backbone's: resize to image_size / crop_pct, keep the centre
         self.limits = limits or DataLimits()
         self.budget_bytes = budget_bytes
         self.fits_in_memory = len(self.paths) * 3 * self.image_size**2 <= budget_bytes
@@ -48,7 +54,8 @@ class ImageStore:
         import torch
 
         s = self.image_size
-        img = resize_center_crop(load_rgb(self.paths[i], self.limits, draft_size=(s, s)), s)
+        short = int(s / self.crop_pct + 1e-9)  # the resized short side: decode no smaller
+        img = resize_center_crop(load_rgb(self.paths[i], self.limits, draft_size=(short, short)), s, self.crop_pct)
         t = torch.from_numpy(np.array(img, dtype=np.uint8)).permute(2, 0, 1).contiguous()
         with self._lock:
             self.decodes += 1

@@ -15,7 +15,13 @@ class GroupedNet(nn.Module):
     frozen body can be computed once and cached. Groups listed in ``frozen`` keep
     ``requires_grad=False`` and stay in eval mode (BatchNorm keeps its statistics)
     even when the model is put in train mode.
+
+    ``splittable``: whether the network may be cut at any group boundary (``forward_until`` a
+    stage, then ``forward_from`` it), so that a frozen prefix can be cached. Networks that run
+    their own forward (see ``tlcore.models.timm_models.TimmWholeNet``) split at the head only.
     """
+
+    splittable = True
 
     def __init__(self, groups: Iterable[tuple[str, nn.Module]], *, arch: str = ""):
         super().__init__()

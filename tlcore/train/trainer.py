@@ -132,13 +132,16 @@ class Trainer:
         if weights != "none":
             self.emit(ev.Status(phase="weights", message="Loading pretrained weights"))
         self.net: GroupedNet = build_model(cfg.model, len(self.classes), weights, progress=progress)
+        for note in self.net.weights_notes:  # e.g. a weights file's classifier replaced by a new head
+            self.emit(ev.Warning_(code=note.code, message=note.message))
         self.plan_report = apply_plan(self.net, self.plan)
         # Both stores share one memory budget, in proportion to their size.
         budget = cfg.memory_budget_mb * 2**20
         n_all = max(1, self.dataset.num_images)
         self.train, self.val = (
             Split(list(items), torch.tensor([y for _, y in items], dtype=torch.long),
-                  ImageStore([p for p, _ in items], self.image_size, budget * len(items) // n_all))
+                  ImageStore([p for p, _ in items], self.image_size, budget * len(items) // n_all,
+                             crop_pct=self.spec.crop_pct))
             for items in (self.dataset.train, self.dataset.val))
         self.normalize = Normalize(self.spec.mean, self.spec.std).to(self.device)
         self.net.to(self.device)
@@ -166,7 +169,7 @@ class Trainer:
         first = self.net.first_trainable_group() or "head"
         if first == "head":
             return "head"
-        if first != self.net.group_names[0] and self._prefix_fits_budget(first):
+        if first != self.net.group_names[0] and self.net.splittable and self._prefix_fits_budget(first):
             return first
         return None
 
@@ -198,14 +201,31 @@ class Trainer:
 
     @torch.no_grad()
     def _compute_cached(self, split: Split, phase: str) -> torch.Tensor:
-        """Outputs of the frozen groups before ``cache_start`` for every image of ``split`` (BatchNorm in eval)."""
+        """Outputs of the frozen groups before ``cache_start`` for every image of ``split`` (BatchNorm in eval).
+
+        Head features go through the disk cache (tlcore.features): whichever of "Measure it", a
+        head run or Compare comes first computes them, the others read them back.
+        """
+        if self.cache_start != "head":
+            return self._compute_rows(split, list(range(len(split))), phase)
+        from ..features import cached_features, key_for
+
+        weights = self.config.weights if self.plan.pretrained else "none"
+        precision = str(self.precision.amp_dtype).replace("torch.", "") if self.precision.amp else "fp32"
+        key = key_for(self.config.model, weights, self.image_size, precision)
+        feats = cached_features(key, [p for p, _ in split.items],
+                                lambda idx: self._compute_rows(split, idx, phase))
+        return feats.to(self.device)
+
+    @torch.no_grad()
+    def _compute_rows(self, split: Split, indices: list[int], phase: str) -> torch.Tensor:
         self.net.eval()
         out = []
-        n = len(split)
+        n = len(indices)
         bs = max(self.config.batch_size, 64)
         for i in range(0, n, bs):
             self._check_stop()
-            x = self._fetch(split, range(i, min(n, i + bs)))
+            x = self._fetch(split, indices[i:i + bs])
             with self.precision.autocast():
                 y = self.net.forward_until(x, self.cache_start)
                 # Head features are kept in float32; a prefix keeps the dtype the next group would get.
