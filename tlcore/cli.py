@@ -303,6 +303,22 @@ def cmd_lab(args) -> int:
     raise AssertionError(args.lab_cmd)
 
 
+def cmd_models(args) -> int:
+    from . import service
+
+    infos = service.model_infos()
+    if args.json:
+        _print_json(infos)
+        return 0
+    width = max(len(m["name"]) for m in infos)
+    for m in infos:
+        where = "offline" if m["offline"] else "downloads once"
+        print(f"{m['name']:<{width}}  {m['source']:<11} {m['input_size']:>4} px  {len(m['groups']) - 3:>2} stages  "
+              f"{m['params_m']:>5.1f} M  {where:<14}  {m['description']}")
+    print("\nAny timm model also works as --model timm:NAME (its pretrained weights download once).")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from .bench import format_table, run_bench
 
@@ -327,18 +343,21 @@ def build_parser() -> argparse.ArgumentParser:
     similarity_help = f"auto (measure), a number 0..1, or {'|'.join(USER_SIMILARITY_CHOICES)}"
     s = sub.add_parser("recommend", help="place the dataset on the size-similarity map and recommend a plan")
     s.add_argument("path")
-    s.add_argument("--model", default=None, help="backbone (default: labnet for lab data, else resnet18)")
-    s.add_argument("--weights", default="pretrained", help="pretrained|imagenet|FILE, used to measure similarity")
+    s.add_argument("--model", default=None, help="backbone, or timm:NAME for any timm model "
+                   "(default: labnet for lab data, else efficientnet_lite0; see 'models')")
+    s.add_argument("--weights", default="pretrained", help="pretrained|FILE (.pth, .pt, .safetensors), used to measure similarity")
     s.add_argument("--similarity", default="auto", help=similarity_help)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_recommend)
 
     s = sub.add_parser("train", help="train a model with a freeze plan (a run process with its own run directory)")
     s.add_argument("path")
-    s.add_argument("--model", default=None)
+    s.add_argument("--model", default=None, help="backbone, or timm:NAME for any timm model "
+                   "(default: labnet for lab data, else efficientnet_lite0; see 'models')")
     s.add_argument("--plan", default="auto", choices=["auto", *PLAN_NAMES])
     s.add_argument("--top-stages", type=int, default=0, help="for --plan top: how many last stages train (default: 1, or the map's choice)")
-    s.add_argument("--weights", default="pretrained", help="pretrained (imagenet)|none|FILE (labnet: its shipped lab weights)")
+    s.add_argument("--weights", default="pretrained", help="pretrained (the backbone's own: ImageNet; labnet: its lab "
+                   "weights)|none|FILE (a state dict .pth/.pt/.safetensors, wrapped or prefixed, or a run's best.pt)")
     s.add_argument("--similarity", default="auto", help="for --plan auto: auto or a value (see recommend)")
     s.add_argument("--epochs", type=int, default=default("epochs"))
     s.add_argument("--batch-size", type=int, default=default("batch_size"))
@@ -390,6 +409,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--jobs", type=int, default=0, help="runs at once, one thread each (default: one per core, at most 4)")
     m.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_lab)
+
+    s = sub.add_parser("models", help="list the backbones: source, layer groups, input size, weights offline or not")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_models)
 
     s = sub.add_parser("bench", help="measure training speed against plain PyTorch baselines")
     s.add_argument("--tiny", action="store_true", help="a seconds-long smoke run (for tests)")

@@ -6,13 +6,15 @@ import streamlit as st
 from tlcore import service
 from tlcore.i18n import plan_name, stages_text, t
 
-from .session import errors, lang, set_kept
+from .session import lang, set_kept
+from .weights import action_errors
 
 
-def measure(ds: dict, model: str) -> None:
+def measure(ds: dict, model: str, weights: str = "pretrained") -> None:
     """Measure the similarity with a progress bar; a failure is shown here and the bar is always cleared.
 
     The rest of the page (map, recommendation, layers, Train button) renders whatever happens.
+    ``weights``: the starting weights (ui.weights); an offline error names the fixes a browser user has.
     """
     L = lang()
     bar = st.progress(0.0, text=t("map_measuring", L))
@@ -20,9 +22,9 @@ def measure(ds: dict, model: str) -> None:
     def progress(fraction: float, message: str = "") -> None:
         bar.progress(min(1.0, max(0.0, float(fraction))), text=t("map_measuring", L))
 
-    with errors():
+    with action_errors(model):
         try:
-            result = service.measure_similarity(ds["path"], model, progress=progress)
+            result = service.measure_similarity(ds["path"], model, weights, progress=progress)
         finally:
             bar.empty()
         st.session_state["measured"] = {"path": ds["path"], "model": model, "score": float(result.score),

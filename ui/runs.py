@@ -217,7 +217,10 @@ def run_panel(run_id: str) -> None:
             if st.session_state.get("stop_error"):
                 st.error(md(st.session_state.pop("stop_error")))
         elif info.status == "failed":
-            st.error(md(info.message) or t("run_failed", L))
+            if info.error_code == "weights_download":  # issue 11: fixes a browser user can act on, not CLI flags
+                st.error(t("weights_offline_error", L, model=md(info.model)))
+            else:
+                st.error(md(info.message) or t("run_failed", L))
             if info.error_code in ("weights_download", "missing_lab_weights"):
                 st.info(t("weights_offline_hint", L))
         elif info.status == "stopped":

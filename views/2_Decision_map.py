@@ -4,6 +4,7 @@ import streamlit as st
 import ui
 from tlcore import service, viz
 from tlcore.i18n import plan_name, reason_lines, t
+from ui import weights as ui_weights  # issue 11: the starting-weights widget
 
 L = ui.lang()
 CHOICES = list(service.SIMILARITY_CHOICES)
@@ -29,6 +30,7 @@ with ui.errors():
     with left:
         model = st.selectbox(t("model_label", L), service.list_models(), help=t("model_help", L),
                              **ui.keep("map_model", ui.default_model(ds), name="model"))
+        weights = ui_weights.picker(model, ds["num_classes"], key="map_weights")  # issue 11
         st.markdown(t("map_q1", L))
         st.number_input(t("map_ipc", L), min_value=1.0, max_value=1e7, step=50.0, format="%.0f",
                         help=t("map_ipc_help", L), **ui.keep("map_ipc", float(round(ui.data_size(ds)))))
@@ -36,8 +38,8 @@ with ui.errors():
         st.markdown(t("map_q2", L))
         st.radio(t("map_sim_label", L), CHOICES, format_func=lambda k: t(f"sim_{k}", L),
                  captions=[t(f"sim_{k}_example", L) for k in CHOICES], **ui.keep("sim_choice", ui.default_sim_choice(ds)))
-        if st.button(t("map_measure", L), key="measure", help=t("map_measure_help", L)):
-            ui.measure(ds, model)
+        if st.button(t("map_measure", L), key="measure", help=t("map_measure_help", L), disabled=weights is None):
+            ui.measure(ds, model, weights)  # issue 11: with the chosen starting weights
         measured = ui.measured_for(ds, model)
         if measured:
             st.success(t("map_measured", L, score=measured["score"], err=measured["stderr"]))

@@ -4,6 +4,7 @@ import streamlit as st
 import ui
 from tlcore import service
 from tlcore.i18n import plan_name, t
+from ui import weights as ui_weights  # issue 11: the starting-weights widget
 
 L = ui.lang()
 
@@ -38,16 +39,16 @@ with ui.errors():
         lr = c3.select_slider(t("lr_label", L), options=service.defaults.LR_OPTIONS, format_func=lambda v: f"{v:g}",
                               help=t("lr_help", L), **ui.keep("lr", service.defaults.DEFAULT_LR))
         augment = c4.checkbox(t("augment_label", L), help=t("augment_help", L), **ui.keep("augment", rec.augment))
-        missing = service.weights_missing(model, plan)
-        if missing:
-            st.warning(t("weights_missing", L, model=model, path=ui.md(missing)))
+        # issue 11: pretrained, a weights-folder file or an upload, checked here (replaces the download warning)
+        weights = ui_weights.picker(model, ds["num_classes"], key="train_weights") if plan != "scratch" else "none"
         preview = service.plan_preview(model, plan, top_stages, ds["num_classes"])
         st.caption(ui.device_text() + " " + t("train_plan_caption", L, trainable=preview.trainable_params,
                                                  frozen=preview.frozen_params))
         quadrant = st.session_state.get("plan_quadrant") or rec.quadrant
-        if st.button(t("start", L), key="start_run", type="primary"):
-            ui.start_run(ds, dict(model=model, plan=plan, top_stages=top_stages, epochs=epochs, batch_size=batch_size,
-                                  lr=lr, augment=augment), quadrant)
+        if st.button(t("start", L), key="start_run", type="primary", disabled=weights is None):
+            with ui_weights.action_errors(model):  # issue 11: a refused start shows here
+                ui.start_run(ds, dict(model=model, plan=plan, top_stages=top_stages, epochs=epochs, batch_size=batch_size,
+                                      lr=lr, augment=augment, weights=weights), quadrant)
 
     run_id = st.session_state.get("current_run") if st.query_params.get("run") else None
     if run_id:

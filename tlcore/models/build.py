@@ -89,9 +89,10 @@ def _grouped_plan(spec: BackboneSpec, name: str, file: WeightsFile, num_classes:
     head_w = file.state.get("groups.head.weight")
     keep_head = head_w is not None and tuple(head_w.shape[:1]) == (num_classes,)
     if head_w is not None and not keep_head:
+        n = int(head_w.shape[0])
         notes.append(WeightsNote("weights_head_replaced", (
-            f"The weights file's output layer has {int(head_w.shape[0])} classes; everything else was loaded, "
-            f"and a new output layer for {num_classes} classes replaces it.")))
+            f"The weights file's classifier has {n} classes; everything else was loaded, "
+            f"and a new output layer replaces it."), {"n": n}))
     check_keys(net_state, file.state, f"weights for {name}", skip_prefix=None if keep_head else "groups.head.")
     return file.state, keep_head
 

@@ -21,6 +21,7 @@ import re
 import socket
 import urllib.error
 import urllib.request
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,10 +55,14 @@ ProgressFn = Callable[[int, int], None]  # (bytes done, bytes total or 0)
 
 @dataclass(frozen=True)
 class WeightsNote:
-    """Something a user should know about how a weights file was loaded (shown as a warning)."""
+    """Something a user should know about how a weights file was loaded (shown as a warning).
+
+    ``code`` and ``params`` let the app word it in the user's language; ``message`` is English.
+    """
 
     code: str
     message: str
+    params: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass
@@ -121,7 +126,7 @@ def offline_error(what: str, reason: object, where: str) -> WeightsDownloadError
     The app words its own fixes for a browser user by the error's code (``weights_download``).
     """
     return WeightsDownloadError(
-        f"Could not download the pretrained weights for {what} ({reason}).",
+        f"Could not download the ImageNet weights for {what} ({reason}).",
         f"Fix: connect to the internet once (the file is then cached); or copy the cache from another machine "
         f"so that {where} exists (set TORCH_HOME or HF_HOME to point at it); or give a local weights file with "
         f"--weights FILE. Offline, --model efficientnet_lite0 (real ImageNet weights, installed with the project) "
@@ -311,21 +316,20 @@ def _is_torchscript(path: Path) -> bool:
 def _torch_load(path: Path):
     """torch.load with weights_only=True; every failure is one clean line (no torch text, no ANSI codes)."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's own advice (protocol versions, TorchScript) is not for our users
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        text = str(exc)
-        if "Unsupported global" in text or "GLOBAL" in text or "weights_only" in text.lower() or "Weights only" in text:
+        if "Unsupported global" in str(exc):  # a class or function inside: a whole pickled model (or more)
             raise _bad_file(path, "holds a whole pickled model (Python objects), not a state dict of tensors; "
                             "it is not loaded, because unpickling objects can run any code",
                             "Save the weights alone and use that file: torch.save(model.state_dict(), 'weights.pth').") from None
-        raise _bad_file(path, "is not a PyTorch weights file (it cannot be unpickled)") from None
-    except RuntimeError:
+        raise _bad_file(path, "is not a PyTorch weights file (or it is damaged)") from None
+    except Exception:  # noqa: BLE001 - any other problem is a bad file for the user
         if _is_torchscript(path):
             raise _bad_file(path, "is a TorchScript model, not a state dict",
                             "Save the weights alone: torch.save(model.state_dict(), 'weights.pth').") from None
-        raise _bad_file(path, "is not a PyTorch weights file or is damaged") from None
-    except Exception:  # noqa: BLE001 - any other unpickling problem is a bad file for the user
-        raise _bad_file(path, "is not a PyTorch weights file or is damaged") from None
+        raise _bad_file(path, "is not a PyTorch weights file (or it is damaged)") from None
 
 
 def _unwrap(obj, path: Path) -> tuple[dict, dict]:
@@ -441,7 +445,7 @@ def fit_state(own: dict, state: dict, what: str, classifier: str | None = None) 
             n = int(w.shape[0]) if w is not None and w.dim() >= 1 else 0
             notes.append(WeightsNote("weights_head_replaced", (
                 f"The weights file's classifier has {n} classes; everything else was loaded, "
-                f"and a new output layer replaces it.")))
+                f"and a new output layer replaces it."), {"n": n}))
         if not fits:
             out = {k: v for k, v in out.items() if not k.startswith(classifier)}
     check_keys(own, out, what, skip_prefix=classifier)

@@ -3,7 +3,8 @@
 ``datasets``: the lab's, uploads, folders; ``mapping``: similarity and the decision map;
 ``training``: configs, checks and runs; ``compare``: comparisons and their verdict;
 ``predict``: trained models on new images; ``explain``: Grad-CAM, verified exports and
-predictions with a run or an exported folder; ``defaults``: what the app offers and pre-fills.
+predictions with a run or an exported folder; ``weights``: backbones' weights, the weights folders
+and uploads; ``defaults``: what the app offers and pre-fills.
 """
 from . import defaults
 
@@ -35,6 +36,8 @@ from .datasets import (
     make_lab_dataset,
     open_data,
     resolve_dataset,
+    photo_dataset,
+    photo_info,
     resolve_root_folder,
     sample_images,
     save_upload,
@@ -70,6 +73,15 @@ from .mapping import (
     what_if,
 )
 from .predict import Predictor
+from .weights import (
+    WeightsChoice,
+    check_weights,
+    list_weights_files,
+    model_infos,
+    model_offline,
+    resolve_weights_file,
+    save_weights_upload,
+)
 from .training import (
     DeviceSummary,
     check_run,

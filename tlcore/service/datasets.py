@@ -154,10 +154,43 @@ def sample_images(report, per_class: int = 6) -> dict[str, list[str]]:
     return out
 
 
+#: The backbone the app and the CLI pick for a user's own data (uploads, folders, the built-in photos):
+#: a real ImageNet network whose weights install with the project, so it works offline.
+USER_DATA_MODEL = "efficientnet_lite0"
+#: The backbone for the lab world's data (they carry lab.json): the lab's own network.
+LAB_MODEL = "labnet"
+
+
 def default_model_for(path: str | Path) -> str:
-    """labnet for lab datasets (they carry lab.json), resnet18 otherwise."""
+    """labnet for lab datasets (they carry lab.json), efficientnet_lite0 otherwise."""
     p = Path(path)
-    return "labnet" if p.is_dir() and (p / "lab.json").exists() else "resnet18"
+    return LAB_MODEL if p.is_dir() and (p / "lab.json").exists() else USER_DATA_MODEL
+
+
+def photo_dataset(per_class: int | None = None, val_per_class: int | None = None, size: int | None = None,
+                  seed: int = 0) -> Path:
+    """The built-in real-photo dataset (tlcore.photos: person vs object, cut from photos that ship inside
+    installed packages), written once into the cache and reused. Raises DataError naming a missing package.
+    """
+    from .. import photos
+
+    per_class = int(per_class or photos.DEFAULT_PER_CLASS)
+    val = int(val_per_class or photos.DEFAULT_VAL_PER_CLASS)
+    size = int(size or photos.DEFAULT_SIZE)
+    out = cache_dir() / "photos" / f"n{per_class}-v{val}-s{size}-seed{seed}-p{photos.VERSION}"
+    if (out / "photos.json").is_file():
+        return out
+    with _locked(cache_dir() / "photos" / f".{out.name}.lock"):  # two sessions asking at once write it once
+        if not (out / "photos.json").is_file():
+            photos.make_photo_dataset(out, per_class, val, size, seed)
+    return out
+
+
+def photo_info(path: str | Path) -> dict | None:
+    """How the built-in photo dataset at ``path`` was made (its photos.json: sources, licenses), or None."""
+    from ..photos import photo_info as _info
+
+    return _info(path)
 
 
 def inspect_dataset(path: str | Path) -> dict:

@@ -39,34 +39,38 @@ def make_config(data: str | Path, model: str, plan: str, top_stages: int = 1, ep
                        lr=float(given(lr, defaults.DEFAULT_LR)), augment=augment, **more)
 
 
-def check_run(config: "TrainConfig", dataset: bool = True) -> None:
+def check_run(config: "TrainConfig", dataset: bool = True, num_classes: int = 0) -> list:
     """Refuse a config that cannot train, before any run process or directory exists.
 
-    Checks the image size against the backbone's minimum, a weights file's presence, and
-    (``dataset``) that the data opens. Raises TLError subclasses with the fix.
+    Checks the image size against the backbone's, and a weights file against the backbone
+    (read safely, matched key by key: a wrong file never leaves a failed run behind), and
+    (``dataset``) that the data opens. Returns what the user should know about the weights
+    (tlcore.models.WeightsNote, e.g. a classifier replaced). Raises TLError subclasses with the fix.
     """
-    from ..models import PRETRAINED, RANDOM, get_spec
+    from ..models import get_spec
+    from .weights import check_weights
 
     spec = get_spec(config.model)
     size = config.image_size or spec.input_size
     if size < spec.min_input_size:
         raise ConfigError(f"Image size {size} px is smaller than {config.model} accepts ({spec.min_input_size} px).",
                           f"Use --image-size {spec.min_input_size} or more, or another model.", code="image_too_small")
-    w = config.weights.strip().lower()
-    if w not in PRETRAINED and w not in RANDOM and not Path(config.weights).is_file():
-        raise ConfigError(f"Weights file not found: {config.weights}.", "Give an existing file, or use pretrained or none.",
-                          code="weights_not_found")
+    if spec.fixed_input_size and size != spec.input_size:
+        raise ConfigError(f"{config.model} takes images of {spec.input_size} px only, not {size} px.",
+                          f"Use --image-size {spec.input_size} (or 0, the model's own), or another model.",
+                          code="fixed_input_size")
     if dataset:
         from ..data import open_dataset
 
-        open_dataset(config.data)
+        num_classes = open_dataset(config.data).num_classes
+    return check_weights(config.model, config.weights, num_classes or 2)
 
 
 def start_run(store: "RunStore", config: "TrainConfig", *, label: str = "", group: str = "", quadrant: int = 0,
               dataset: str = "", num_classes: int = 0, check: bool = True) -> str:
     """Check ``config`` (see :func:`check_run`, without reopening the data), then launch its run process."""
     if check:
-        check_run(config, dataset=False)
+        check_run(config, dataset=False, num_classes=num_classes)
     return store.start(config, label=label or config.plan, group=group, quadrant=quadrant, dataset=dataset,
                        num_classes=num_classes)
 
@@ -139,16 +143,18 @@ def device_summary() -> DeviceSummary:
     return DeviceSummary("cpu", "CPU", f"{cores} cores, {threads} threads", cores=cores, threads=threads)
 
 
-def weights_missing(model: str, plan: str) -> str | None:
-    """The expected ImageNet weights file when a run would have to download it (else None)."""
-    from ..models import get_spec, imagenet_weights_path
+def weights_missing(model: str, plan: str, weights: str = "pretrained") -> str | None:
+    """Where a run's pretrained weights would be downloaded to, when it would have to download them (else None)."""
+    from ..models import get_spec, imagenet_weights_path, pretrained_location, weights_kind
+    from ..models.weights import hf_cache_dir
     from ..plans import get_plan_spec
 
     spec = get_spec(model)
-    if spec.source != "torchvision" or not get_plan_spec(plan).pretrained:
+    if spec.source == "lab" or not get_plan_spec(plan).pretrained or weights_kind(weights) != "pretrained":
         return None
-    path = imagenet_weights_path(spec.arch)
-    return None if path.exists() else str(path)
+    if pretrained_location(spec) is not None:
+        return None
+    return str(imagenet_weights_path(spec.arch) if spec.source == "torchvision" else hf_cache_dir())
 
 
 def finished_runs(store: "RunStore") -> list["RunInfo"]:
