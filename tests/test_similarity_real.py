@@ -1,0 +1,59 @@
+"""Similarity on real images with efficientnet_lite0, offline: photos of everyday things score clearly higher than
+upscaled 8x8 digits and random noise."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tlcore import photos
+from tlcore.similarity import measure_similarity
+
+SIZE = 128  # smaller than the network's 224: the same ordering, a third of the time
+
+
+@pytest.fixture(autouse=True)
+def _offline(tmp_path, monkeypatch):
+    monkeypatch.setenv("TLCORE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def _digits(root, per_class=50):
+    """scikit-learn's bundled 8x8 handwritten digits (real scans), 3 vs 8, upscaled to SIZE px."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    for cls in (3, 8):
+        folder = root / f"digit{cls}"
+        folder.mkdir(parents=True)
+        for i, img in enumerate(d.images[d.target == cls][:per_class]):
+            grey = Image.fromarray((img * 255 / 16).astype(np.uint8)).resize((SIZE, SIZE), Image.BILINEAR)
+            grey.convert("RGB").save(folder / f"{i:03d}.png")
+    return root
+
+
+def _noise(root, per_class=50):
+    rng = np.random.default_rng(0)
+    for cls in ("a", "b"):
+        folder = root / cls
+        folder.mkdir(parents=True)
+        for i in range(per_class):
+            Image.fromarray(rng.integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)).save(folder / f"{i:03d}.png")
+    return root
+
+
+@pytest.mark.slow
+def test_photos_score_clearly_higher_than_digits_and_noise(tmp_path):
+    scores = {
+        "photos": measure_similarity(photos.make_photo_dataset(tmp_path / "photos", 40, 10, size=SIZE),
+                                     "efficientnet_lite0", image_size=SIZE),
+        "digits": measure_similarity(_digits(tmp_path / "digits"), "efficientnet_lite0", image_size=SIZE),
+        "noise": measure_similarity(_noise(tmp_path / "noise"), "efficientnet_lite0", image_size=SIZE),
+    }
+    p, d, n = scores["photos"], scores["digits"], scores["noise"]
+    assert p.grouped and not d.grouped  # the photos' crops are only compared across photos
+    assert p.verdict == "similar" and d.verdict == "different" and n.verdict == "different", scores
+    assert p.score > d.score + 3 * max(p.stderr, d.stderr, 0.05), scores
+    assert p.score > n.score + 3 * max(p.stderr, n.stderr, 0.05), scores
+    assert d.ref_source == "pixels", "8x8 pixels already tell the digits apart: pretraining adds little"
+    assert n.score < 0.15
