@@ -53,7 +53,7 @@ def test_photos_score_clearly_higher_than_digits_and_noise(tmp_path):
     p, d, n = scores["photos"], scores["digits"], scores["noise"]
     assert p.grouped and not d.grouped  # the photos' crops are only compared across photos
     assert p.verdict == "similar" and d.verdict == "different" and n.verdict == "different", scores
-    assert p.score > d.score + 3 * max(p.stderr, d.stderr, 0.05), scores
-    assert p.score > n.score + 3 * max(p.stderr, n.stderr, 0.05), scores
-    assert d.ref_source == "pixels", "8x8 pixels already tell the digits apart: pretraining adds little"
+    for other in (d, n):  # at least 0.3 apart, and by more than two standard errors
+        assert p.score - other.score > max(0.3, 2 * (p.stderr + other.stderr)), scores
+    assert d.a_ref > 0.9, "a network without pretraining (or 8x8 pixels) already tells the digits apart"
     assert n.score < 0.15
