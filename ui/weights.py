@@ -17,6 +17,7 @@ from tlcore.errors import TLError
 from tlcore.i18n import has, t
 
 from .session import keep, lang, set_kept
+from .text import md
 
 log = logging.getLogger("tlcore.app")
 
@@ -49,13 +50,13 @@ def _note_text(code: str, params: dict, message: str) -> str:
 def _uploaded(key: str, model: str) -> str | None:
     """The uploaded weights file's path (kept for the session, so other pages use it too), or None."""
     L = lang()
-    up = st.file_uploader(t("weights_upload_label", L, model=model), type=list(UPLOAD_TYPES), key=f"{key}_file",
-                          help=t("weights_upload_help", L, model=model))
+    up = st.file_uploader(t("weights_upload_label", L, model=md(model)), type=list(UPLOAD_TYPES), key=f"{key}_file",
+                          help=t("weights_upload_help", L, model=md(model)))
     if up is not None:
         try:
             path = service.save_weights_upload(up.name, up.getvalue())
         except TLError as err:
-            st.error(str(err))
+            st.error(md(str(err)))
             return None
         st.session_state["weights_upload"] = {"name": up.name, "path": str(path)}
     kept = st.session_state.get("weights_upload")
@@ -63,7 +64,7 @@ def _uploaded(key: str, model: str) -> str | None:
         st.caption(t("weights_upload_first", L))
         return None
     if up is None:
-        st.caption(kept["name"])
+        st.caption(md(kept["name"]))
     return kept["path"]
 
 
@@ -91,7 +92,7 @@ def picker(model: str, num_classes: int, key: str) -> str | None:
                           **keep(f"{key}_choice", PRETRAINED, name="weights_choice"))
     if choice == PRETRAINED:
         if not offline:
-            st.warning(t("weights_needs_download", L, model=model))
+            st.warning(t("weights_needs_download", L, model=md(model)))
         return PRETRAINED
     path = _uploaded(key, model) if choice == UPLOAD else files.get(choice)
     if not path:
@@ -102,20 +103,20 @@ def picker(model: str, num_classes: int, key: str) -> str | None:
         stamp = 0.0
     fits, error, notes = _check(model, path, stamp, max(1, int(num_classes)))
     if not fits:
-        st.error(error)
+        st.error(md(error))
         return None
     for code, params, message in notes:
         st.warning(_note_text(code, params, message))
     if not notes:
-        st.caption(t("weights_file_ok", L, model=model))
+        st.caption(t("weights_file_ok", L, model=md(model)))
     return path
 
 
 def error_text(err: TLError, model: str) -> str:
-    """A TLError as a browser user should read it: the offline error names fixes they can act on here."""
+    """A TLError as Markdown for a browser user: the offline error names fixes they can act on here."""
     if err.code == "weights_download":
-        return t("weights_offline_error", lang(), model=model)
-    return str(err)
+        return t("weights_offline_error", lang(), model=md(model))
+    return md(str(err))
 
 
 @contextlib.contextmanager

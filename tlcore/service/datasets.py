@@ -180,7 +180,7 @@ def photo_dataset(per_class: int | None = None, val_per_class: int | None = None
     out = cache_dir() / "photos" / f"n{per_class}-v{val}-s{size}-seed{seed}-p{photos.VERSION}"
     if (out / "photos.json").is_file():
         return out
-    with _locked(cache_dir() / "photos" / f".{out.name}.lock"):  # two sessions asking at once write it once
+    with locked(cache_dir() / "photos" / f".{out.name}.lock"):  # two sessions asking at once write it once
         if not (out / "photos.json").is_file():
             photos.make_photo_dataset(out, per_class, val, size, seed)
     return out
