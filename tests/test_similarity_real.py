@@ -9,7 +9,7 @@ from PIL import Image
 from tlcore import photos
 from tlcore.similarity import measure_similarity
 
-SIZE = 128  # smaller than the network's 224: the same ordering, a third of the time
+SIZE = 96  # smaller than the network's 224: the same ordering, a fifth of the time
 
 
 @pytest.fixture(autouse=True)
@@ -18,7 +18,7 @@ def _offline(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 
-def _digits(root, per_class=50):
+def _digits(root, per_class=30):
     """scikit-learn's bundled 8x8 handwritten digits (real scans), 3 vs 8, upscaled to SIZE px."""
     from sklearn.datasets import load_digits
 
@@ -32,7 +32,7 @@ def _digits(root, per_class=50):
     return root
 
 
-def _noise(root, per_class=50):
+def _noise(root, per_class=30):
     rng = np.random.default_rng(0)
     for cls in ("a", "b"):
         folder = root / cls
@@ -45,7 +45,7 @@ def _noise(root, per_class=50):
 @pytest.mark.slow
 def test_photos_score_clearly_higher_than_digits_and_noise(tmp_path):
     scores = {
-        "photos": measure_similarity(photos.make_photo_dataset(tmp_path / "photos", 40, 10, size=SIZE),
+        "photos": measure_similarity(photos.make_photo_dataset(tmp_path / "photos", 24, 8, size=SIZE),
                                      "efficientnet_lite0", image_size=SIZE),
         "digits": measure_similarity(_digits(tmp_path / "digits"), "efficientnet_lite0", image_size=SIZE),
         "noise": measure_similarity(_noise(tmp_path / "noise"), "efficientnet_lite0", image_size=SIZE),
@@ -53,7 +53,9 @@ def test_photos_score_clearly_higher_than_digits_and_noise(tmp_path):
     p, d, n = scores["photos"], scores["digits"], scores["noise"]
     assert p.grouped and not d.grouped  # the photos' crops are only compared across photos
     assert p.verdict == "similar" and d.verdict == "different" and n.verdict == "different", scores
-    for other in (d, n):  # at least 0.3 apart, and by more than two standard errors
-        assert p.score - other.score > max(0.3, 2 * (p.stderr + other.stderr)), scores
+    # At least 0.3 apart, and by more than three of the photos' standard errors. (The others' scores are clipped
+    # at 0 and their references near 1, where a bootstrap error of T says little.)
+    for other in (d, n):
+        assert p.score - other.score > max(0.3, 3 * p.stderr), scores
     assert d.a_ref > 0.9, "a network without pretraining (or 8x8 pixels) already tells the digits apart"
     assert n.score < 0.15
