@@ -17,7 +17,7 @@ def test_backbone_builds_with_groups_and_new_head(name):
     assert names[0] == "stem" and names[-1] == "head" and "pool" in names
     assert len(net.stage_names) >= 3
     assert net.head.out_features == 5
-    size = 64 if spec.source == "torchvision" else spec.input_size
+    size = spec.input_size if spec.source == "lab" or spec.fixed_input_size else max(64, spec.min_input_size)
     net.eval()
     with torch.no_grad():
         out = net(torch.zeros(2, 3, size, size))

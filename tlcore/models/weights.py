@@ -226,9 +226,14 @@ def _timm_download(arch: str, cfg: dict, progress: ProgressFn | None) -> Path:
 
             if _hf_offline():
                 raise ConnectionError("HF_HUB_OFFLINE is set")
+            from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
             names = [cfg["hf_hub_filename"]] if cfg.get("hf_hub_filename") else list(_HF_FILES)
             for i, filename in enumerate(names):
                 try:
+                    # One quick request first, without retries: with no network, huggingface_hub's own
+                    # download would retry for up to a minute before giving up.
+                    get_hf_file_metadata(hf_hub_url(repo, filename), timeout=DOWNLOAD_TIMEOUT_S)
                     return Path(hf_hub_download(repo, filename, cache_dir=str(hf_cache_dir()),
                                                 etag_timeout=DOWNLOAD_TIMEOUT_S))
                 except EntryNotFoundError:
