@@ -61,5 +61,8 @@ def runs_dir(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture(autouse=True)
 def _isolated_torch_home(tmp_path_factory, monkeypatch):
-    """Never touch (or download into) the user's torch cache."""
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path_factory.getbasetemp() / "torch-home"))
+    """Never touch (or download into) the user's torch or Hugging Face caches, nor the project's ./.tlcore-cache."""
+    base = tmp_path_factory.getbasetemp()
+    monkeypatch.setenv("TORCH_HOME", str(base / "torch-home"))
+    monkeypatch.setenv("HF_HOME", str(base / "hf-home"))
+    monkeypatch.setenv("TLCORE_CACHE_DIR", str(base / "tlcore-cache"))  # shared by the session's tests; some set their own

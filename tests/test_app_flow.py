@@ -596,3 +596,19 @@ def test_current_data_first_orders_runs_for_pickers(app_env):
         assert [r.run_id for r in ui.current_data_first(infos)] == [mine, other], "the current dataset's run first"
     finally:
         del st.session_state["dataset"]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_built_in_real_photos_are_a_data_source(app_env, lang):
+    """Offline real photos (issue #11): one click on the Data page; the map then offers efficientnet_lite0."""
+    at = new_app(lang, page="views/1_Data.py")
+    at.radio(key="data_source").set_value("photos").run()
+    assert not at.exception and not at.error
+    ds = at.session_state["dataset"]
+    assert ds["source"] == "photos" and ds["classes"] == ["no_person", "person"] and ds["id"] == "photos:default"
+    assert at.query_params["data"] == "photos:default", "a reload keeps the photos"
+    again = new_app(lang, page="views/2_Decision_map.py", query={"data": "photos:default"})
+    assert again.session_state["dataset"]["source"] == "photos"
+    from tlcore import service
+
+    assert service.default_model_for(ds["path"]) == "efficientnet_lite0"

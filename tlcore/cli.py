@@ -361,7 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--similarity", default="auto", help="for --plan auto: auto or a value (see recommend)")
     s.add_argument("--epochs", type=int, default=default("epochs"))
     s.add_argument("--batch-size", type=int, default=default("batch_size"))
-    s.add_argument("--lr", type=float, default=default("lr"))
+    s.add_argument("--lr", type=float, default=None,
+                   help="the new output layer's peak learning rate (default: the plan's: 0.01 for head, 0.001 otherwise)")
     s.add_argument("--body-lr-mult", type=float, default=None,
                    help="the retrained body's learning rate relative to --lr, in (0, 1] (default: the plan's; full: 0.1)")
     s.add_argument("--image-size", type=int, default=0)

@@ -21,7 +21,7 @@ class TrainConfig:
     top_stages: int = 1
     epochs: int = 5
     batch_size: int = 32
-    lr: float = 1e-3  # the head's peak learning rate; the body gets lr * the plan's multiplier
+    lr: float | None = None  # the new head's peak learning rate (None: the plan's); the body gets lr * the plan's multiplier
     weight_decay: float = 1e-4
     image_size: int = 0  # 0: the backbone's own input size
     augment: bool | None = None  # None: the plan's default
@@ -44,7 +44,7 @@ class TrainConfig:
         checks = [
             (self.epochs >= 1 and self.epochs <= 1000, f"epochs must be 1-1000, not {self.epochs}"),
             (self.batch_size >= 1 and self.batch_size <= 4096, f"batch size must be 1-4096, not {self.batch_size}"),
-            (self.lr > 0, f"learning rate must be positive, not {self.lr}"),
+            (self.lr is None or self.lr > 0, f"learning rate must be positive, not {self.lr}"),
             (self.weight_decay >= 0, f"weight decay must be >= 0, not {self.weight_decay}"),
             (self.image_size == 0 or 16 <= self.image_size <= 1024, f"image size must be 16-1024, not {self.image_size}"),
             (0.0 < self.val_fraction < 0.9, f"validation fraction must be between 0 and 0.9, not {self.val_fraction}"),
@@ -59,6 +59,13 @@ class TrainConfig:
                 raise ConfigError(msg[0].upper() + msg[1:] + ".", "Fix the setting and try again.")
         if not (self.device == "auto" or self.device in ("cpu", "cuda", "mps") or self.device.startswith("cuda:")):
             raise ConfigError(f"Unknown device {self.device!r}.", "Use auto, cpu, cuda, cuda:N or mps.")
+
+    @property
+    def head_lr(self) -> float:
+        """The new output layer's peak learning rate: the config's, else the plan's default."""
+        from .plans import PLANS
+
+        return self.lr if self.lr is not None else PLANS[self.plan].lr
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -24,8 +24,8 @@ from .errors import ConfigError
 from .paths import cache_dir
 
 #: Kind -> subfolder of the cache.
-KINDS = {"uploads": "uploads", "extracted": "datasets", "features": "features", "lab": "lab", "built": "built",
-         "drafts": "builder"}
+KINDS = {"uploads": "uploads", "extracted": "datasets", "features": "features", "lab": "lab", "photos": "photos",
+         "built": "built", "drafts": "builder"}
 #: Kinds that eviction may remove (they can be made again from what the user has).
 EVICTABLE = ("uploads", "extracted", "features")
 #: The cache's default size limit, in GB (``TLCORE_CACHE_MAX_GB`` sets another).

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import math
 import os
 import secrets
 import shutil
@@ -190,11 +191,12 @@ def verify(run, model: "LoadedModel", images: "torch.Tensor", source: str, batch
 # The card and the README
 
 
-def _input_spec(fmt: str, size: int, mean, std) -> dict:
+def _input_spec(fmt: str, size: int, mean, std, crop_pct: float = 1.0) -> dict:
+    short = max(size, int(math.floor(size / crop_pct + 1e-9)))
     spec = {
         "name": INPUT_NAME, "shape": ["batch", 3, size, size], "layout": "NCHW", "channels": "RGB",
-        "size": size,
-        "resize": f"the shorter side resized to {size} px (bilinear), then the centre {size}x{size} square; "
+        "size": size, "crop_pct": crop_pct,
+        "resize": f"the shorter side resized to {short} px (bilinear), then the centre {size}x{size} square; "
                   "EXIF orientation applied first",
         "mean": list(mean), "std": list(std),
     }
@@ -217,10 +219,10 @@ def _output_spec(fmt: str, num_classes: int) -> dict:
 
 
 _PREPROCESS = '''from PIL import Image, ImageOps
-def load(path, size):  # as in training: shorter side to size, centre crop, uint8 RGB (3, size, size)
+def load(path, size, crop_pct=1.0):  # as in training: shorter side to size/crop_pct, centre crop, uint8 (3, size, size)
     img = Image.open(path); img.draft("RGB", (size, size))  # big JPEGs decode at a reduced scale
-    img = ImageOps.exif_transpose(img).convert("RGB"); w, h = img.size
-    nw, nh = (size, max(size, int(size * h / w))) if w <= h else (max(size, int(size * w / h)), size)
+    img = ImageOps.exif_transpose(img).convert("RGB"); w, h = img.size; s = max(size, int(size / crop_pct + 1e-9))
+    nw, nh = (s, max(s, int(s * h / w))) if w <= h else (max(s, int(s * w / h)), s)
     img = img.resize((nw, nh), Image.BILINEAR, reducing_gap=3.0); l, t = round((nw - size) / 2), round((nh - size) / 2)
     return np.asarray(img.crop((l, t, l + size, t + size)), dtype=np.uint8).transpose(2, 0, 1)
 '''
@@ -229,14 +231,14 @@ _EXAMPLES = {
     "onnx": '''import json, numpy as np, onnxruntime as ort
 {preprocess}card = json.load(open("model_card.json"))
 session = ort.InferenceSession("model.onnx")
-x = np.stack([load("photo.jpg", card["input"]["size"])])       # (1, 3, S, S) uint8, no normalization
+x = np.stack([load("photo.jpg", card["input"]["size"], card["input"]["crop_pct"])])       # (1, 3, S, S) uint8, no normalization
 probs = session.run(["probabilities"], {{"images": x}})[0][0]
 print(card["classes"][int(probs.argmax())], float(probs.max()))
 ''',
     "torchscript": '''import json, numpy as np, torch
 {preprocess}card = json.load(open("model_card.json"))
 model = torch.jit.load("model.torchscript.pt").eval()
-x = torch.from_numpy(np.stack([load("photo.jpg", card["input"]["size"])]))  # (1, 3, S, S) uint8
+x = torch.from_numpy(np.stack([load("photo.jpg", card["input"]["size"], card["input"]["crop_pct"])]))  # (1, 3, S, S) uint8
 probs = model(x)[0]
 print(card["classes"][int(probs.argmax())], float(probs.max()))
 ''',
@@ -351,9 +353,10 @@ def export_model(model: "LoadedModel", fmt: str, out: str | Path, images: "torch
             "sha256": sha256(model_path),
             "classes": list(model.classes),
             "image_size": model.image_size,
+            "crop_pct": model.crop_pct,  # resize the short side to image_size / crop_pct, keep the centre
             "mean": list(model.mean),
             "std": list(model.std),
-            "input": _input_spec(fmt, model.image_size, model.mean, model.std),
+            "input": _input_spec(fmt, model.image_size, model.mean, model.std, model.crop_pct),
             "output": _output_spec(fmt, len(model.classes)),
             "backbone": model.model,
             **details,
@@ -415,6 +418,7 @@ class ExportedModel:
         self.format: str = self.card["export_format"]
         self.classes: list[str] = list(self.card["classes"])
         self.image_size: int = int(self.card["image_size"])
+        self.crop_pct: float = float(self.card.get("crop_pct") or 1.0)
         model_path = self.path / self.card["model_file"]
         if not model_path.is_file():
             raise ModelError(f"The model file {self.card['model_file']} is missing from {self.path}.",
@@ -437,7 +441,7 @@ class ExportedModel:
         """uint8 (N, 3, S, S), preprocessed as in training (see :func:`tlcore.inference.load_images`)."""
         from .inference import load_images
 
-        return load_images(images, self.image_size)
+        return load_images(images, self.image_size, self.crop_pct)
 
     def probabilities(self, uint8_batch: "torch.Tensor") -> "torch.Tensor":
         """(N, 3, S, S) uint8 -> (N, classes) probabilities, computed by the exported model."""

@@ -71,7 +71,7 @@ def use_dataset(path, source: str, name: str = "") -> dict:
 
 def _keep_choices_of(ds: dict) -> None:
     """The Data page's controls follow a dataset opened from a link or a run (source, dials, folder)."""
-    if ds["source"] in ("lab", "upload", "folder"):
+    if ds["source"] in ("lab", "photos", "upload", "folder"):
         set_kept("data_source", ds["source"])
     elif ds["source"] == "built":  # a saved set opens on the builder, which shows it as the current dataset
         set_kept("data_source", "build")
@@ -87,7 +87,7 @@ def open_dataset_id(dataset_id: str) -> dict:
     path = service.resolve_dataset(dataset_id)
     kind = service.dataset_kind(dataset_id) or "folder"
     name = {"upload": service.upload_name(dataset_id), "folder": dataset_id.partition(":")[2],
-            }.get(kind) or Path(path).name
+            "photos": t("source_photos", lang())}.get(kind) or Path(path).name
     ds = use_dataset(path, kind, name)
     _keep_choices_of(ds)
     return ds

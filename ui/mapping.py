@@ -49,5 +49,6 @@ def to_train(plan: str, top_stages: int, augment: bool, quadrant: int) -> None:
     set_kept("plan", plan)
     set_kept("top_stages", max(1, top_stages))
     set_kept("augment", bool(augment))
+    set_kept("lr", service.defaults.default_lr(plan))  # the plan's own learning rate for its new output layer
     st.session_state["plan_quadrant"] = quadrant
     st.session_state["train_fresh"] = True

@@ -7,7 +7,7 @@ from tlcore.i18n import t
 from ui.builder import dataset_builder  # issue #11: "Build it here"
 
 L = ui.lang()
-SOURCES = ("lab", "upload", "folder", "build")
+SOURCES = ("lab", "photos", "upload", "folder", "build")
 
 with ui.errors():
     st.title(t("data_title", L))
@@ -30,6 +30,11 @@ with ui.errors():
         with st.spinner(t("lab_preparing", L)):
             path = service.lab_dataset(sim, per_class)
         ds = ui.use_dataset(path, "lab")
+    elif source == "photos":
+        with st.spinner(t("lab_preparing", L)):
+            path = service.photo_dataset()
+        st.markdown(t("photos_explain", L, n=len(service.photo_info(path)["sources"])))
+        ds = ui.use_dataset(path, "photos", t("source_photos", L))
     elif source == "upload":
         st.markdown(t("upload_explain", L))
         upload = st.file_uploader(t("upload_label", L), type=["zip"], key="upload_zip", help=t("upload_help", L))

@@ -37,7 +37,7 @@ with ui.errors():
         batch_size = c2.selectbox(t("batch_label", L), service.defaults.BATCH_SIZE_OPTIONS,
                                   **ui.keep("batch_size", service.defaults.DEFAULT_BATCH_SIZE))
         lr = c3.select_slider(t("lr_label", L), options=service.defaults.LR_OPTIONS, format_func=lambda v: f"{v:g}",
-                              help=t("lr_help", L), **ui.keep("lr", service.defaults.DEFAULT_LR))
+                              help=t("lr_help", L), **ui.keep("lr", service.defaults.default_lr(plan)))
         augment = c4.checkbox(t("augment_label", L), help=t("augment_help", L), **ui.keep("augment", rec.augment))
         # issue 11: pretrained, a weights-folder file or an upload, checked here (replaces the download warning)
         weights = ui_weights.picker(model, ds["num_classes"], key="train_weights") if plan != "scratch" else "none"

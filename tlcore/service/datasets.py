@@ -174,16 +174,27 @@ def photo_dataset(per_class: int | None = None, val_per_class: int | None = None
     """
     from .. import photos
 
-    per_class = int(per_class or photos.DEFAULT_PER_CLASS)
-    val = int(val_per_class or photos.DEFAULT_VAL_PER_CLASS)
-    size = int(size or photos.DEFAULT_SIZE)
-    out = cache_dir() / "photos" / f"n{per_class}-v{val}-s{size}-seed{seed}-p{photos.VERSION}"
+    out = photo_dataset_path(per_class, val_per_class, size, seed)
+    per_class, val, size = (int(v) for v in (per_class or photos.DEFAULT_PER_CLASS,
+                                               val_per_class or photos.DEFAULT_VAL_PER_CLASS,
+                                               size or photos.DEFAULT_SIZE))
     if (out / "photos.json").is_file():
         return out
     with locked(cache_dir() / "photos" / f".{out.name}.lock"):  # two sessions asking at once write it once
         if not (out / "photos.json").is_file():
             photos.make_photo_dataset(out, per_class, val, size, seed)
     return out
+
+
+def photo_dataset_path(per_class: int | None = None, val_per_class: int | None = None, size: int | None = None,
+                       seed: int = 0) -> Path:
+    """Where :func:`photo_dataset` keeps the photo dataset of these settings (it may not be written yet)."""
+    from .. import photos
+
+    per_class = int(per_class or photos.DEFAULT_PER_CLASS)
+    val = int(val_per_class or photos.DEFAULT_VAL_PER_CLASS)
+    size = int(size or photos.DEFAULT_SIZE)
+    return (cache_dir() / "photos" / f"n{per_class}-v{val}-s{size}-seed{seed}-p{photos.VERSION}").resolve()
 
 
 def photo_info(path: str | Path) -> dict | None:
@@ -253,7 +264,7 @@ def clear_cache(store=None, keep_in_use: bool = True) -> int:
 #: ``upload:<16 hex>-x<extraction version>`` (the upload cache's key), ``folder:<root>/<folder>``
 #: (a folder under the data roots, as :func:`list_root_folders` labels it) and ``built:<name>``
 #: (a dataset built in the app, kept in the cache's ``built/`` folder).
-DATASET_KINDS = ("lab", "upload", "folder", "built")
+DATASET_KINDS = ("lab", "photos", "upload", "folder", "built")
 _LAB_ID_RE = re.compile(r"^s(\d\.\d\d)-n(\d{1,6})-v(\d{1,6})-seed(\d{1,9})$")
 _UPLOAD_ID_RE = re.compile(r"^[0-9a-f]{16}-x\d{1,4}$")
 #: Validation images per class a lab id may ask for (drawing more on a URL's say-so would cost minutes).
@@ -280,6 +291,8 @@ def dataset_id(path: str | Path) -> str | None:
         if lab:
             return (f"lab:s{round(float(lab['similarity']), 2):.2f}-n{int(lab['per_class'])}"
                     f"-v{int(lab['val_per_class'])}-seed{int(lab['seed'])}")
+    if p.parent == cache / "photos" and p == photo_dataset_path():
+        return "photos:default"  # the built-in real photos, as the Data page offers them
     uploads = cache / "uploads"
     if _inside(p, uploads) and p != uploads:
         key = p.relative_to(uploads).parts[0]
@@ -312,6 +325,8 @@ def resolve_dataset(dataset_id: str) -> Path:
             sim, per_class, val, seed = float(m[1]), int(m[2]), int(m[3]), int(m[4])
             if 0.0 <= sim <= 1.0 and 2 <= per_class <= max(defaults.LAB_PER_CLASS_OPTIONS) and 1 <= val <= LAB_ID_MAX_VAL:
                 return lab_dataset(sim, per_class, seed=seed, val_per_class=val)
+    elif kind == "photos" and rest == "default":
+        return photo_dataset()
     elif kind == "upload" and _UPLOAD_ID_RE.match(rest):
         known = read_json(cache_dir() / "uploads" / rest / "dataset.json", None) or {}
         root = Path(known.get("root", "") or "/nonexistent")

@@ -19,9 +19,15 @@ LAB_SEED = 0
 #: Training defaults the app pre-fills (TrainConfig's own): a lab run takes seconds on a 2-core CPU.
 DEFAULT_EPOCHS: int = default("epochs")
 DEFAULT_BATCH_SIZE: int = default("batch_size")
-DEFAULT_LR: float = default("lr")
 BATCH_SIZE_OPTIONS = (8, 16, 32, 64, 128)
 LR_OPTIONS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 
 #: A plan "agrees" with the experiment when its best accuracy is within this of the winner's.
 VERDICT_TOLERANCE = 0.02
+
+
+def default_lr(plan: str) -> float:
+    """The new output layer's default peak learning rate under ``plan`` (its registry entry's)."""
+    from ..plans import get_plan_spec
+
+    return get_plan_spec(plan).lr

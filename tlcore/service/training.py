@@ -36,7 +36,7 @@ def make_config(data: str | Path, model: str, plan: str, top_stages: int = 1, ep
     return TrainConfig(data=str(Path(data).resolve()), model=model, plan=plan, weights=weights,
                        top_stages=max(1, int(top_stages)), epochs=int(given(epochs, defaults.DEFAULT_EPOCHS)),
                        batch_size=int(given(batch_size, defaults.DEFAULT_BATCH_SIZE)),
-                       lr=float(given(lr, defaults.DEFAULT_LR)), augment=augment, **more)
+                       lr=None if lr is None else float(lr), augment=augment, **more)
 
 
 def check_run(config: "TrainConfig", dataset: bool = True, num_classes: int = 0) -> list:

@@ -174,7 +174,7 @@ class Trainer:
         return None
 
     def _make_optimizer(self, steps_per_epoch: int):
-        groups = param_groups(self.net, self.plan, self.config.lr, self.config.weight_decay)
+        groups = param_groups(self.net, self.plan, self.config.head_lr, self.config.weight_decay)
         opt = AdamW(groups)
         sched = WarmupCosine(opt, steps_per_epoch * self.config.epochs)
         return opt, sched
@@ -258,7 +258,7 @@ class Trainer:
         if not math.isfinite(loss):
             raise TrainingError(
                 f"The loss became {'NaN' if math.isnan(loss) else 'infinite'} at epoch {epoch}, step {step}: "
-                f"training diverged (learning rate {self.config.lr:g} is probably too high).",
+                f"training diverged (learning rate {self.config.head_lr:g} is probably too high).",
                 "Lower the learning rate (for example 1e-3 or 1e-4) and start again.",
                 code="non_finite_loss",
             )
@@ -393,8 +393,8 @@ class Trainer:
             epochs=cfg.epochs, steps_per_epoch=steps, num_train=len(self.train), num_val=len(self.val),
             classes=self.classes, device=str(self.device), plan=cfg.plan, model=cfg.model,
             trainable_params=self.plan_report.trainable_params, frozen_params=self.plan_report.frozen_params,
-            plan_report=self.plan_report.to_json(), feature_cache=self.cache_start is not None, lr=cfg.lr,
-            body_lr=0.0 if self.plan.spec.trains == "head" else cfg.lr * self.plan.body_lr_mult,
+            plan_report=self.plan_report.to_json(), feature_cache=self.cache_start is not None, lr=cfg.head_lr,
+            body_lr=0.0 if self.plan.spec.trains == "head" else cfg.head_lr * self.plan.body_lr_mult,
             imbalanced=self.imbalanced, batch_size=self.batch_size, setup_seconds=setup_s, cache_seconds=cache_s))
         opt, sched = self._make_optimizer(steps)
         epoch = 1

@@ -7,6 +7,12 @@ EN = {
                   "network (labnet) was pretrained on.",
     "data_source": "Where do the images come from?",
     "source_lab": "Built-in lab (offline)",
+    "source_photos": "Built-in real photos (offline)",
+    "photos_explain": "Two classes of real photos, **person** and **no person**, cut from {n} photos that ship inside "
+                      "installed packages (scikit-image, scikit-learn, matplotlib; public domain or CC licences, listed "
+                      "in the README). Validation uses two photos that training never sees, so its accuracy is honest; "
+                      "with so few source photos it is a demonstration, not a benchmark. Pair it with efficientnet_lite0, "
+                      "a real ImageNet network that works offline.",
     "source_upload": "Upload a .zip",
     "source_folder": "A folder on the server",
     "lab_per_class": "Training images per class",
@@ -79,6 +85,12 @@ KO = {
                   "얼마나 비슷해 보이는지.",
     "data_source": "이미지를 어디서 가져올까요?",
     "source_lab": "내장 실험실 (오프라인)",
+    "source_photos": "내장 실제 사진 (오프라인)",
+    "photos_explain": "실제 사진 두 클래스, **사람**과 **사람 없음**입니다. 설치된 패키지(scikit-image, scikit-learn, "
+                      "matplotlib)에 함께 들어 있는 사진 {n}장을 잘라 만들었습니다(퍼블릭 도메인 또는 CC 라이선스, README에 "
+                      "목록이 있습니다). 검증에는 학습에 전혀 쓰이지 않은 사진 두 장을 쓰므로 정확도를 그대로 믿을 수 있습니다. "
+                      "원본 사진이 적어 시연용이지 벤치마크는 아닙니다. 오프라인에서도 쓸 수 있는 실제 ImageNet 신경망인 "
+                      "efficientnet_lite0과 함께 써 보세요.",
     "source_upload": ".zip 올리기",
     "source_folder": "서버의 폴더",
     "lab_per_class": "클래스당 학습 이미지 수",

@@ -3,8 +3,9 @@
 EN = {
     "map_title": "2 · The decision map",
     "model_label": "Pretrained network (backbone)",
-    "model_help": "labnet is the lab's own small network (offline, fast). The others are ImageNet networks; "
-                  "their weights are downloaded once and need a network connection.",
+    "model_help": "labnet is the lab's own small network (offline, fast). efficientnet_lite0 is a real ImageNet "
+                  "network whose weights install with the app (offline). The others are ImageNet networks whose "
+                  "weights are downloaded once (or given as a file below).",
     "map_q1": "**Question 1. How much data do you have?**",
     "map_ipc": "Training images per class",
     "map_ipc_help": "Filled in from your data; change it to ask what would happen with more or fewer images.",
@@ -57,8 +58,9 @@ EN = {
 KO = {
     "map_title": "2 · 결정 지도",
     "model_label": "사전 학습된 신경망 (백본)",
-    "model_help": "labnet은 실험실 전용 작은 신경망입니다(오프라인, 빠름). 나머지는 ImageNet 신경망이며 "
-                  "가중치를 처음 한 번 내려받아야 하므로 인터넷 연결이 필요합니다.",
+    "model_help": "labnet은 실험실 전용 작은 신경망입니다(오프라인, 빠름). efficientnet_lite0은 앱과 함께 "
+                  "가중치가 설치되는 실제 ImageNet 신경망입니다(오프라인). 나머지 ImageNet 신경망은 가중치를 처음 한 번 "
+                  "내려받거나 아래에서 파일로 줄 수 있습니다.",
     "map_q1": "**질문 1. 데이터가 얼마나 있나요?**",
     "map_ipc": "클래스당 학습 이미지 수",
     "map_ipc_help": "데이터에서 채워 넣은 값입니다. 이미지가 더 많거나 적으면 어떻게 될지 바꿔 보세요.",

@@ -12,7 +12,8 @@ EN = {
     "epochs_label": "Epochs",
     "batch_label": "Batch size",
     "lr_label": "Learning rate",
-    "lr_help": "Of the output layer; fine-tuned layers of the full plan use a tenth of it.",
+    "lr_help": "Of the new output layer (each plan suggests its own: 0.01 for head, 0.001 for the others); "
+               "fine-tuned layers of the full plan use a tenth of it.",
     "augment_label": "Data augmentation",
     "augment_help": "Random crops, flips and colour changes during training: fewer overfitting problems with small data.",
     "device_caption": "Runs on: {name} ({detail}).",
@@ -85,7 +86,8 @@ KO = {
     "epochs_label": "에포크",
     "batch_label": "배치 크기",
     "lr_label": "학습률",
-    "lr_help": "출력층의 학습률입니다. full 계획에서 미세 조정되는 층은 그 10분의 1을 씁니다.",
+    "lr_help": "새 출력층의 학습률입니다(계획마다 기본값이 있습니다: head는 0.01, 나머지는 0.001). "
+               "full 계획에서 미세 조정되는 층은 그 10분의 1을 씁니다.",
     "augment_label": "데이터 증강",
     "augment_help": "학습 중 무작위 자르기, 뒤집기, 색 변화: 데이터가 적을 때 과적합을 줄입니다.",
     "device_caption": "실행 장치: {name} ({detail}).",
