@@ -111,7 +111,7 @@ def adopt_run(run_id: str) -> None:
     if not use_run_data(cfg.data):
         return
     for name, val in (("model", cfg.model), ("plan", cfg.plan), ("top_stages", cfg.top_stages),
-                      ("epochs", cfg.epochs), ("batch_size", cfg.batch_size), ("lr", cfg.lr)):
+                      ("epochs", cfg.epochs), ("batch_size", cfg.batch_size), ("lr", cfg.head_lr)):
         set_kept(name, val, widget_key="train_model" if name == "model" else name)
     if cfg.augment is not None:
         set_kept("augment", cfg.augment)
