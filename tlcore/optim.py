@@ -125,7 +125,8 @@ class RelativeGradNorm:
         self._sum = [0.0] * len(self.groups)
         self._count = [0] * len(self.groups)
         self.scales: list[float] | None = None  # the current RGN / max RGN per group
-        self.history: list[dict[str, float]] = []  # per epoch: tensor name -> scale in effect
+        self.history: list[dict[str, float]] = []  # per update: tensor name -> the scale it set
+        self.measured: list[dict[str, float]] = []  # per update: tensor name -> the mean RGN it was set from
 
     def observe(self) -> None:
         ratios = relative_grad_norms([g["params"][0] for g in self.groups])
@@ -152,6 +153,8 @@ class RelativeGradNorm:
         for g, s in zip(self.groups, self.scales):
             g["initial_lr"] = g["base_lr"] * s
             g["lr"] = g["initial_lr"] * factor
-        self.history.append({g.get("name", str(i)): s for i, (g, s) in enumerate(zip(self.groups, self.scales))})
+        names = [g.get("name", str(i)) for i, g in enumerate(self.groups)]
+        self.history.append(dict(zip(names, self.scales)))
+        self.measured.append(dict(zip(names, rgn)))
         self._sum = [0.0] * len(self.groups)
         self._count = [0] * len(self.groups)

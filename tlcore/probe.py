@@ -10,8 +10,8 @@ Raw RGN falls with depth in every network we probed (the first layer's is the la
 pretraining images themselves), so the highest bar alone always points at the first block. What
 tells the kinds of shift apart is RGN *relative to the same probe on images the backbone was
 pretrained on* (with labels that carry no pattern, so that both probes ask as much of the
-network): on images that look different, the early groups' ratio is several times the late
-groups'; on images that look like the pretraining ones the ratios stay near 1. The app can draw
+network): on images that look different, the first block's ratio is several times the last
+block's; on the pretraining images relabelled, the ends' ratios are about the same. The app can draw
 such images for labnet (the lab's source world); for other backbones the chart shows raw RGN and
 the probe makes no suggestion.
 """
@@ -34,13 +34,15 @@ ProgressFn = Callable[[float, str], None]
 
 #: Probe settings: images used, head warm-up steps (full batch on cached features), probe batches.
 MAX_IMAGES = 384
+REFERENCE_IMAGES = 192
 WARMUP_STEPS = 150
 WARMUP_LR = 0.05
 BATCHES = 4
 BATCH_SIZE = 64
-#: Below this ratio (RGN on the data / RGN on pretraining images) in every block, the images look
-#: like the pretraining ones all the way up: what differs is near the output (the last block).
-LOOKS_FAMILIAR_RATIO = 2.0
+#: How many times larger a ratio (RGN on the data / RGN on pretraining images) must be to stand out:
+#: the first block's over the last's (the departure enters at the pixels and fades with depth), or
+#: a middle block's over both ends'.
+FLAT_PROFILE = 1.5
 
 
 @dataclass
@@ -60,7 +62,7 @@ class ProbeResult:
     reference: bool = False  # ``relative`` compares with the backbone's pretraining images
     block: str = ""  # the block the probe suggests tuning ("" without a reference)
     position: str = ""  # where that block sits: first | middle | last
-    why: str = ""  # "peak": the block departs most from the pretraining images; "familiar": none departs much
+    why: str = ""  # early | middle | even (see :func:`suggest`)
     warmup_accuracy: float = 0.0  # the warmed-up head's accuracy on the probe images
     images: int = 0
     batches: int = 0
@@ -85,18 +87,22 @@ def block_position(blocks: list[str], block: str) -> str:
 def suggest(blocks: list[str], ratio: dict[str, float]) -> tuple[str, str, str]:
     """(block, position, why) from each block's RGN ratio to the pretraining images.
 
-    Every ratio below :data:`LOOKS_FAMILIAR_RATIO`: the last block (the images look familiar to
-    every layer; the difference is in what the labels depend on). Otherwise the block with the
-    largest ratio, where the data departs most from what the backbone was pretrained on.
+    * "middle": the largest ratio sits in the middle third and is :data:`FLAT_PROFILE` times both ends';
+    * "early": the first block's ratio is :data:`FLAT_PROFILE` times the last block's: the data departs
+      from the pretraining images at the pixels, and the departure fades with depth (input-level);
+    * "even": otherwise: no early departure, so what differs is near the output (the last block).
     """
-    if max(ratio[b] for b in blocks) < LOOKS_FAMILIAR_RATIO:
-        return blocks[-1], "last", "familiar"
+    first, last = blocks[0], blocks[-1]
     top = max(blocks, key=ratio.get)
-    return top, block_position(blocks, top), "peak"
+    if block_position(blocks, top) == "middle" and ratio[top] >= FLAT_PROFILE * max(ratio[first], ratio[last]):
+        return top, "middle", "middle"
+    if ratio[first] >= FLAT_PROFILE * ratio[last]:
+        return first, "first", "early"
+    return last, "last", "even"
 
 
 def _warm_up_head(head: torch.nn.Module, feats: torch.Tensor, labels: torch.Tensor, steps: int, seed: int) -> float:
-    """Full-batch AdamW on cached features; returns the head's accuracy on them."""
+    """Full-batch Adam on cached features; returns the head's accuracy on them."""
     torch.manual_seed(seed)
     head.reset_parameters()
     opt = torch.optim.Adam(head.parameters(), lr=WARMUP_LR)
@@ -201,7 +207,7 @@ def pretraining_images(model_name: str, count: int, seed: int = 0) -> np.ndarray
 
 
 @lru_cache(maxsize=8)
-def reference_rgn(model_name: str, weights: str, num_classes: int, count: int = MAX_IMAGES,
+def reference_rgn(model_name: str, weights: str, num_classes: int, count: int = REFERENCE_IMAGES,
                   seed: int = 0) -> dict[str, float] | None:
     """Each group's RGN on the backbone's pretraining images with labels that carry no pattern (None if unavailable).
 

@@ -349,6 +349,8 @@ def top_confusions_table(classes: list[str], confusion: list[list[int]], lang: s
 PROBE_COLOR = "#4c78a8"
 PROBE_REF_COLOR = "#b8c7dd"
 PROBE_PICK_COLOR = "#e8743b"
+for _plan, _color in (("surgical", "#9467bd"), ("lp-ft", "#17becf"), ("auto-rgn", "#bcbd22")):
+    PLAN_COLORS.setdefault(_plan, _color)  # the research plans' lines on the Compare chart
 
 
 def probe_chart(probe: dict, lang: str = "en", height: int = 300) -> go.Figure:

@@ -3,7 +3,8 @@
 One lab cell of each kind of shift (``tlcore.lab.world.make_shift``: input-, feature- and
 output-level, after Lee et al., ICLR 2023), labnet's pretrained weights, and on each cell the
 plans ``surgical`` with the first, middle and last block, ``full`` and ``lp-ft`` (plus ``head``
-for reference, and ``auto-rgn`` without ``--quick``), over seeds, with the lab's recipe.
+for reference, and ``auto-rgn`` without ``--quick``), over seeds, with the lab's recipe
+(``--quick``: 3 seeds and 20 epochs instead of the recipe's 30; without: 5 seeds).
 
 Every run trains without augmentation: the recipe's flips and crops would move a figure to
 another quarter of the image and so change the output-level cell's labels; the same recipe
@@ -24,7 +25,9 @@ from .quadrants import default_jobs
 KINDS = ("input", "feature", "output")
 #: Training and validation images per class of every cell (small data: the setting of Lee et al.).
 PER_CLASS = 50
-VAL_PER_CLASS = 100
+VAL_PER_CLASS = 50
+#: ``--quick`` trains the plans that retrain layers for this many epochs instead of the recipe's 30.
+QUICK_EPOCHS = 20
 #: What each cell trains: a label (the JSON key) -> (plan, plan options).
 PLAN_RUNS: dict[str, tuple[str, dict]] = {
     "head": ("head", {}),
@@ -45,8 +48,12 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def run_cell(kind: str, seed: int, workdir: str | Path, plans: tuple[str, ...], quiet: bool = False) -> dict:
-    """One cell, one seed: draw the data, probe its gradients, train every plan with the lab's recipe."""
+def run_cell(kind: str, seed: int, workdir: str | Path, plans: tuple[str, ...], quiet: bool = False,
+             epochs: int = 0) -> dict:
+    """One cell, one seed: draw the data, probe its gradients, train every plan with the lab's recipe.
+
+    ``epochs`` > 0 replaces the recipe's epochs of the plans that retrain layers (``--quick``).
+    """
     from ..config import TrainConfig
     from ..lab.recipes import recipe_config
     from ..lab.world import write_shift_imagefolder
@@ -61,7 +68,10 @@ def run_cell(kind: str, seed: int, workdir: str | Path, plans: tuple[str, ...], 
     for label in plans:
         plan, options = PLAN_RUNS[label]
         t0 = time.time()
-        res = train(recipe_config(base, plan, "small", augment=False, recipe_for=RECIPE, **options))
+        cfg = recipe_config(base, plan, "small", augment=False, recipe_for=RECIPE, **options)
+        if epochs and plan != "head":
+            cfg = cfg.with_(epochs=epochs)
+        res = train(cfg)
         secs[label] = time.time() - t0
         acc[label] = res.best_val_accuracy
         if not quiet:
@@ -105,8 +115,8 @@ def _init_job(threads: int, settings: dict) -> None:
     globals().update(settings)
 
 
-def _job(kind: str, seed: int, workdir: str, plans: tuple[str, ...], quiet: bool) -> dict:
-    return run_cell(kind, seed, workdir, plans, quiet)
+def _job(kind: str, seed: int, workdir: str, plans: tuple[str, ...], quiet: bool, epochs: int) -> dict:
+    return run_cell(kind, seed, workdir, plans, quiet, epochs)
 
 
 def run_surgical(quick: bool = True, seeds: int = 0, workdir: str | Path | None = None, quiet: bool = False,
@@ -121,6 +131,7 @@ def run_surgical(quick: bool = True, seeds: int = 0, workdir: str | Path | None 
 
     n_seeds = seeds or (3 if quick else 5)
     plans = QUICK_PLANS if quick else tuple(PLAN_RUNS)
+    epochs = QUICK_EPOCHS if quick and RECIPE is None else 0
     jobs = jobs or default_jobs()
     t0 = time.time()
     tmp = None
@@ -133,7 +144,7 @@ def run_surgical(quick: bool = True, seeds: int = 0, workdir: str | Path | None 
     try:
         if jobs == 1:
             torch.set_num_threads(max(1, torch.get_num_threads()))
-            results = [_job(k, s, str(workdir), plans, quiet) for k, s in units]
+            results = [_job(k, s, str(workdir), plans, quiet, epochs) for k, s in units]
         else:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
@@ -141,13 +152,14 @@ def run_surgical(quick: bool = True, seeds: int = 0, workdir: str | Path | None 
             ctx = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_job,
                                      initargs=(1, {k: globals()[k] for k in _SETTINGS})) as pool:
-                results = list(pool.map(_job, *zip(*[(k, s, str(workdir), plans, quiet) for k, s in units])))
+                results = list(pool.map(_job, *zip(*[(k, s, str(workdir), plans, quiet, epochs) for k, s in units])))
     finally:
         if tmp is not None:
             tmp.cleanup()
     cells = [summarize_cell(k, [r for (uk, _), r in zip(units, results) if uk == k], plans) for k in kinds]
     return {"cells": cells, "plans": list(plans), "seeds": n_seeds, "quick": quick, "jobs": jobs,
-            "per_class": PER_CLASS, "val_per_class": VAL_PER_CLASS, "seconds": round(time.time() - t0, 1)}
+            "per_class": PER_CLASS, "val_per_class": VAL_PER_CLASS, "epochs": epochs or "recipe",
+            "seconds": round(time.time() - t0, 1)}
 
 
 def format_table(result: dict) -> str:

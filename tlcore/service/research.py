@@ -48,9 +48,7 @@ def probe_suggestion(result, lang: str = "en") -> str:
         return t("probe_no_reference", lang, model=result.model)
     if not result.block:
         return t("probe_no_block", lang)
-    if result.why == "familiar":
-        return t("probe_suggest_familiar", lang, group=result.block)
-    return t(f"probe_suggest_{result.position}", lang, group=result.block)
+    return t(f"probe_suggest_{result.why}", lang, group=result.block)
 
 
 def transferability(path: str | Path, model: str, weights: str = "pretrained", seed: int = 0, progress=None):

@@ -64,14 +64,14 @@ EN = {
     "probe_caption": "{images} images, {batches} batches, {seconds:.1f} s. Each pair of bars: your data and the "
                      "backbone's pretraining images (with labels that carry no pattern); ×N is their ratio. The head is "
                      "shown for reference; the suggestion compares the blocks only.",
-    "probe_suggest_first": "Compared with the pretraining images, an early block ({group}) wants to move most: the "
-                           "difference is in how the images look. Try surgical with the first block.",
-    "probe_suggest_middle": "Compared with the pretraining images, a middle block ({group}) wants to move most: try "
-                            "surgical with the middle block.",
-    "probe_suggest_last": "Compared with the pretraining images, a late block ({group}) wants to move most: try "
-                          "surgical with the last block.",
-    "probe_suggest_familiar": "Every block sees these images about as it saw the pretraining images: the difference is "
-                              "in what the labels depend on. Try surgical with the last block ({group}).",
+    "probe_suggest_early": "Compared with the pretraining images, the first block ({group}) is asked to move far more "
+                           "than the last: the difference enters at the pixels (how the images look). Try surgical with "
+                           "the first block.",
+    "probe_suggest_middle": "Compared with the pretraining images, a middle block ({group}) is asked to move more than "
+                            "either end: try surgical with that block.",
+    "probe_suggest_even": "Compared with the pretraining images, the first block is asked to move no more than the last: "
+                          "the difference does not enter at the pixels, so it is likely in what the labels depend on. "
+                          "Try surgical with the last block ({group}).",
     "probe_no_block": "No block has parameters to probe.",
     "probe_axis_group": "Layer group (input → output)",
     "probe_axis_rgn": "Relative gradient norm",
@@ -162,14 +162,13 @@ KO = {
     "probe_caption": "이미지 {images}장, 배치 {batches}개, {seconds:.1f}초. 막대 한 쌍은 내 데이터와 백본의 사전 학습 "
                      "이미지(규칙 없는 레이블)이며, ×N은 그 비율입니다. 출력층은 참고로만 보여 주며, 제안은 블록들만 "
                      "비교합니다.",
-    "probe_suggest_first": "사전 학습 이미지와 비교하면 앞쪽 블록({group})이 가장 많이 움직이고 싶어 합니다: 차이는 "
-                           "이미지가 보이는 모습에 있습니다. 첫 블록으로 surgical을 해 보세요.",
-    "probe_suggest_middle": "사전 학습 이미지와 비교하면 중간 블록({group})이 가장 많이 움직이고 싶어 합니다: 중간 "
-                            "블록으로 surgical을 해 보세요.",
-    "probe_suggest_last": "사전 학습 이미지와 비교하면 뒤쪽 블록({group})이 가장 많이 움직이고 싶어 합니다: 마지막 "
-                          "블록으로 surgical을 해 보세요.",
-    "probe_suggest_familiar": "모든 블록이 이 이미지를 사전 학습 이미지와 거의 같게 봅니다: 차이는 레이블이 정해지는 "
-                              "기준에 있습니다. 마지막 블록({group})으로 surgical을 해 보세요.",
+    "probe_suggest_early": "사전 학습 이미지와 비교하면 첫 블록({group})이 마지막 블록보다 훨씬 많이 움직이라는 요구를 "
+                           "받습니다: 차이가 픽셀에서(이미지가 보이는 모습에서) 들어옵니다. 첫 블록으로 surgical을 해 보세요.",
+    "probe_suggest_middle": "사전 학습 이미지와 비교하면 중간 블록({group})이 양 끝보다 더 많이 움직이라는 요구를 받습니다: "
+                            "그 블록으로 surgical을 해 보세요.",
+    "probe_suggest_even": "사전 학습 이미지와 비교하면 첫 블록이 마지막 블록보다 더 움직이라는 요구를 받지 않습니다: 차이가 "
+                          "픽셀에서 들어오지 않으므로 레이블이 정해지는 기준에 있을 가능성이 큽니다. 마지막 블록({group})으로 "
+                          "surgical을 해 보세요.",
     "probe_no_block": "탐침할 파라미터가 있는 블록이 없습니다.",
     "probe_axis_group": "층 그룹 (입력 → 출력)",
     "probe_axis_rgn": "상대 기울기 크기",
