@@ -128,7 +128,7 @@ def test_cli_train_refuses_an_unknown_block(tiny_dataset, runs_dir):
 
 @pytest.mark.slow
 def test_cli_train_surgical_with_options(tiny_dataset, runs_dir):
-    out = _cli("train", str(tiny_dataset), "--plan", "surgical", "--block", "middle", "--bn", "frozen",
+    out = _cli("train", str(tiny_dataset), "--model", "labnet", "--plan", "surgical", "--block", "middle", "--bn", "frozen",
                "--epochs", "1", "--runs-dir", str(runs_dir), "--json")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)

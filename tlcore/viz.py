@@ -377,7 +377,8 @@ def probe_chart(probe: dict, lang: str = "en", height: int = 300) -> go.Figure:
     ))
     top = max(rgn + [1e-6])
     low = min(rgn + [top])
-    fig.update_yaxes(type="log", range=[math.log10(low) - 1.0, math.log10(top) + 0.6], title=t("probe_axis_rgn", lang))
+    fig.update_yaxes(type="log", range=[math.log10(low) - 1.0, math.log10(top) + 0.6], title=t("probe_axis_rgn", lang),
+                     dtick=1, exponentformat="power")
     fig.update_xaxes(title=t("probe_axis_group", lang))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), barmode="group",
                       showlegend=bool(probe.get("reference")), legend=dict(orientation="h", y=1.12))

@@ -8,6 +8,7 @@ from tlcore import service, viz
 from tlcore.i18n import plan_name, t
 from tlcore.service import research
 
+from .mapping import to_train
 from .session import go, keep, lang, set_kept, value
 
 #: The third question's answers as the radio offers them ("" = not answered).
@@ -39,10 +40,8 @@ def refinement(ds: dict, model: str, rec, shift: str) -> None:
     report = service.plan_preview(model, "surgical", 1, ds["num_classes"], block=advice.block)
     st.plotly_chart(viz.layer_diagram(report.to_json(), L), config={"displayModeBar": False}, key="shift_layers")
     if st.button(t("shift_train", L, group=advice.group), key="shift_train"):
-        set_kept("plan", "surgical")
+        to_train("surgical", 1, False, rec.quadrant)
         set_kept("block", advice.block, widget_key="train_block")
-        set_kept("augment", False)
-        st.session_state["plan_quadrant"] = rec.quadrant
         go("train")
 
 
