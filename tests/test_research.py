@@ -139,3 +139,25 @@ def test_cli_train_surgical_with_options(tiny_dataset, runs_dir):
     trained = {g["name"] for g in report["groups"] if g["trainable"]}
     assert trained == {"stage2", "head"}
     assert {g["name"]: g["bn"] for g in report["groups"]}["stage2"] == "frozen"
+
+
+def test_probe_chart_and_phase_marks():
+    from tlcore import events as ev
+    from tlcore import viz
+
+    probe = {"reference": True, "block": "stem", "groups": [
+        {"name": "stem", "rgn": 2.0, "relative": 10.0}, {"name": "stage1", "rgn": 0.5, "relative": 2.0},
+        {"name": "head", "rgn": 0.1, "relative": 1.0}]}
+    fig = viz.probe_chart(probe, "ko")
+    bars = [tr for tr in fig.data if tr.type == "bar"]
+    assert len(bars) == 2 and list(bars[1].y) == [2.0, 0.5, 0.1]
+    assert list(bars[0].y) == pytest.approx([0.2, 0.25, 0.1]), "the pretraining images' values beside the data's"
+    assert bars[1].marker.color[0] != bars[1].marker.color[1], "the suggested block stands out"
+    assert list(bars[0].x)[-1] == t("probe_head", "ko")
+    raw = viz.probe_chart({**probe, "reference": False, "block": ""}, "en")
+    assert len([tr for tr in raw.data if tr.type == "bar"]) == 1
+    curves = viz.training_curves([], 6, "en")
+    phases = [ev.PhaseStart(phase="linear_probe", epoch=1, epochs=3), ev.PhaseStart(phase="fine_tune", epoch=4, epochs=3)]
+    viz.mark_phases(curves, phases, "en")
+    assert [sh.x0 for sh in curves.layout.shapes] == [3.5, 3.5], "one line per chart where fine-tuning starts"
+    assert {a.text for a in curves.layout.annotations} >= {"linear probe", "fine-tuning"}
