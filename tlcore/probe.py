@@ -104,7 +104,9 @@ def suggest(blocks: list[str], ratio: dict[str, float]) -> tuple[str, str, str]:
 def _warm_up_head(head: torch.nn.Module, feats: torch.Tensor, labels: torch.Tensor, steps: int, seed: int) -> float:
     """Full-batch Adam on cached features; returns the head's accuracy on them."""
     torch.manual_seed(seed)
-    head.reset_parameters()
+    for m in head.modules():  # a fresh head, whatever it is made of
+        if hasattr(m, "reset_parameters"):
+            m.reset_parameters()
     opt = torch.optim.Adam(head.parameters(), lr=WARMUP_LR)
     for _ in range(steps):
         opt.zero_grad()
@@ -264,7 +266,7 @@ def probe_dataset(path: str | Path, model_name: str = "labnet", weights: str = "
     sel = _stratified_subset(labels, max_images, seed)
     spec = models.get_spec(model_name)
     size = int(image_size or spec.input_size)
-    store = data.ImageStore([ds.train[i][0] for i in sel], size)
+    store = data.ImageStore([ds.train[i][0] for i in sel], size, crop_pct=spec.crop_pct)
     x = store.get_batch(range(len(sel)))
     net = models.build_model(model_name, len(ds.classes), weights)
     ref = reference_rgn(model_name, weights, len(ds.classes)) if size == spec.input_size else None

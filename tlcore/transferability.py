@@ -198,9 +198,12 @@ def estimate(dataset_path: str | Path, model_name: str = "labnet", weights: str 
     """The three estimators for a dataset folder or .zip: k-NN on all its images, LogME on the training
     images' features, the linear probe trained on them and scored on the validation images.
 
-    At most ``max_images`` training images (class-stratified) are used. Raises DataError, ModelError.
+    The frozen features come from the disk cache (tlcore.features) when "Measure it" or a head run
+    computed them already. At most ``max_images`` training images (class-stratified) are used.
+    Raises DataError, ModelError.
     """
     from . import data, models
+    from .features import cached_features, key_for
     from .similarity import _stratified_subset, measure_similarity
 
     report = progress or (lambda f, m: None)
@@ -220,14 +223,20 @@ def estimate(dataset_path: str | Path, model_name: str = "labnet", weights: str 
     sel = _stratified_subset(train_labels, max_images, seed)
     train_items = [ds.train[i] for i in sel]
     val_items = list(ds.val)[:max_images]
-    net = models.build_model(model_name, len(ds.classes), weights)
+    built: list = []
+    key = key_for(model_name, weights, size)  # the features "Measure it" and head runs stored, read back
 
     def feats(items):
-        store = data.ImageStore([p for p, _ in items], size)
-        out = []
-        for i in range(0, len(items), 256):
-            out.append(frozen_features(net, store.get_batch(range(i, min(len(items), i + 256))), normalize))
-        return torch.cat(out), torch.tensor([y for _, y in items])
+        paths = [p for p, _ in items]
+        store = data.ImageStore(paths, size, crop_pct=spec.crop_pct)
+
+        def compute(idx: list[int]) -> torch.Tensor:
+            if not built:
+                built.append(models.build_model(model_name, len(ds.classes), weights))
+            out = [frozen_features(built[0], store.get_batch(idx[i:i + 256]), normalize) for i in range(0, len(idx), 256)]
+            return torch.cat(out) if out else torch.empty(0)
+
+        return cached_features(key, paths, compute), torch.tensor([y for _, y in items])
 
     report(0.55, "features")
     ftr, ytr = feats(train_items)
