@@ -1,4 +1,5 @@
-"""Command-line interface: python -m tlcore inspect | recommend | train | runs | explain | export | predict | lab | bench.
+"""Command-line interface: python -m tlcore inspect | recommend | train | probe | estimate | runs | explain | export
+| predict | lab | bench.
 
 This module only parses arguments and prints; the work is done by tlcore.service (and by the
 lab's applications in tlcore.experiments and the benchmark in tlcore.bench).
@@ -63,8 +64,13 @@ def cmd_inspect(args) -> int:
 def cmd_recommend(args) -> int:
     from . import service
 
+    from .service import research
+
     model = args.model or service.default_model_for(args.path)
     out = service.recommend_for(args.path, model, service.similarity_value(args.similarity), args.weights)
+    advice = research.shift_advice(args.shift, model, out["size"])
+    if advice is not None:
+        out["shift"] = {**advice.to_json(), "reason_lines": research.shift_reason_lines(advice, "en")}
     if args.json:
         _print_json(out)
         return 0
@@ -73,6 +79,12 @@ def cmd_recommend(args) -> int:
           + (", with augmentation" if out["augment"] else ""))
     for r in out["reasons"]:
         print(f"  - {r}")
+    if advice is not None:
+        print(f"Kind of difference: {advice.kind} ({advice.level}-level): "
+              + (f"plan surgical --block {advice.block} ({advice.group})" if advice.plan
+                 else f"keep the plan; to tune one block, tune {advice.group} (surgical --block {advice.block})"))
+        for r in out["shift"]["reason_lines"]:
+            print(f"  - {r}")
     return 0
 
 
@@ -125,7 +137,8 @@ def cmd_train(args) -> int:
             augment = rec["augment"]
     config = service.make_config(data, model, plan, top_stages or 1, args.epochs, args.batch_size, args.lr, augment,
                                  weights=args.weights, image_size=args.image_size or 0,
-                                 body_lr_mult=args.body_lr_mult, seed=args.seed, device=args.device)
+                                 body_lr_mult=args.body_lr_mult, seed=args.seed, device=args.device,
+                                 block=args.block, lr_decay=args.lr_decay, bn=args.bn, probe_epochs=args.probe_epochs)
     service.check_run(config)  # bad data, sizes or files are refused here, before a process starts
     store = service.run_store(args.runs_dir)
     run_id = service.start_run(store, config, quadrant=quadrant, dataset=Path(args.path).name, check=False)
@@ -156,6 +169,42 @@ def cmd_train(args) -> int:
         print(f"{info.status}: best validation accuracy {info.best_val_accuracy:.3f} (balanced "
               f"{info.best_val_balanced_accuracy:.3f}) after {info.epochs_completed} epochs; model saved to "
               f"{Path(info.run_dir) / 'best.pt'}")
+    return 0
+
+
+def cmd_probe(args) -> int:
+    from . import service
+    from .service import research
+
+    model = args.model or service.default_model_for(args.path)
+    result = research.probe(args.path, model, args.weights, seed=args.seed)
+    if args.json:
+        _print_json({**result.to_json(), "suggestion": research.probe_suggestion(result, "en")})
+        return 0
+    print(f"Relative gradient norm |grad| / |weight| per layer group of {model} ({result.images} images, "
+          f"{result.batches} batches, {result.seconds:.1f} s):")
+    width = max(len(g.name) for g in result.groups)
+    for g in result.groups:
+        bar = "#" * max(1, round(30 * min(1.0, g.relative))) if g.name != "head" else ""
+        print(f"  {g.name:<{width}}  {g.rgn:9.4f}  {bar}")
+    print(research.probe_suggestion(result, "en"))
+    return 0
+
+
+def cmd_estimate(args) -> int:
+    from . import service
+    from .service import research
+
+    model = args.model or service.default_model_for(args.path)
+    rep = research.transferability(args.path, model, args.weights, seed=args.seed)
+    if args.json:
+        _print_json(rep.to_json())
+        return 0
+    s = rep.seconds
+    print(f"Transferability of {model} ({rep.n_train} training, {rep.n_val} validation images):")
+    print(f"  k-NN score T        {rep.knn:7.3f}   ({s['knn']:.1f} s)")
+    print(f"  LogME               {rep.logme:7.3f}   ({s['logme']:.2f} s + {s['features']:.1f} s for the features)")
+    print(f"  linear probe        {rep.linear_probe:7.3f}   ({s['linear_probe']:.2f} s + the same features)")
     return 0
 
 
@@ -294,6 +343,19 @@ def cmd_lab(args) -> int:
         record = pretrain(seed=args.seed, per_class=args.per_class or DEFAULT_PER_CLASS, epochs=args.epochs or DEFAULT_EPOCHS)
         print(json.dumps(record) if args.json else f"labnet pretrained: source accuracy {record.get('source_accuracy')}")
         return 0
+    if args.lab_cmd == "surgical":
+        from .experiments.surgical import format_table, run_surgical
+
+        result = run_surgical(quick=args.quick, seeds=args.seeds, workdir=args.workdir, jobs=args.jobs)
+        print(json.dumps(result) if args.json else format_table(result))
+        return 0
+    if args.lab_cmd == "estimators":
+        from .experiments.estimators import format_table, run_estimators
+
+        result = run_estimators(quick=args.quick, seeds=args.seeds, workdir=args.workdir, jobs=args.jobs,
+                                save=args.save)
+        print(json.dumps(result) if args.json else format_table(result))
+        return 0
     if args.lab_cmd == "experiment":
         from .experiments.quadrants import format_table, run_experiment
 
@@ -330,7 +392,8 @@ def cmd_bench(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from .config import default
     from .decision import USER_SIMILARITY_CHOICES
-    from .plans import PLAN_NAMES
+    from .plans import BLOCK_CHOICES, BN_MODES, PLAN_NAMES
+    from .shift import SHIFT_KINDS
 
     p = _Parser(prog="python -m tlcore", description="Transfer Learning Decision Map: inspect, recommend, train.")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
@@ -347,6 +410,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: labnet for lab data, else efficientnet_lite0; see 'models')")
     s.add_argument("--weights", default="pretrained", help="pretrained|FILE (.pth, .pt, .safetensors), used to measure similarity")
     s.add_argument("--similarity", default="auto", help=similarity_help)
+    s.add_argument("--shift", default=None, choices=SHIFT_KINDS,
+                   help="the optional third question: what is different from the pretraining images? "
+                        "look (colour, blur, noise, camera, style), objects (new kinds or parts), labels "
+                        "(what the labels depend on); names the block to tune (surgical)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_recommend)
 
@@ -365,6 +432,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the new output layer's peak learning rate (default: the plan's: 0.01 for head, 0.001 otherwise)")
     s.add_argument("--body-lr-mult", type=float, default=None,
                    help="the retrained body's learning rate relative to --lr, in (0, 1] (default: the plan's; full: 0.1)")
+    s.add_argument("--block", default="", metavar="|".join(BLOCK_CHOICES) + "|GROUP",
+                   help="for --plan surgical: the one block that trains with the new head (default: the plan's, last)")
+    s.add_argument("--lr-decay", type=float, default=default("lr_decay"), metavar="F",
+                   help="discriminative rates: each lower trained group learns at the rate of the one above "
+                        "divided by F >= 1 (ULMFiT used 2.6; default 1: one rate for the body)")
+    s.add_argument("--bn", default=None, choices=BN_MODES,
+                   help="BatchNorm statistics of the trained groups: train (updated) or frozen (kept as pretrained)")
+    s.add_argument("--probe-epochs", type=int, default=0,
+                   help="for --plan lp-ft: epochs of the linear probe before fine-tuning (default: as many as --epochs)")
     s.add_argument("--image-size", type=int, default=0)
     aug = s.add_mutually_exclusive_group()
     aug.add_argument("--augment", dest="augment", action="store_true", default=None)
@@ -374,6 +450,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=default("seed"))
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("probe", help="which layer groups want to move: relative gradient norm per group, after a head warm-up")
+    s.add_argument("path")
+    s.add_argument("--model", default=None, help="backbone (default: labnet for lab data, else resnet18)")
+    s.add_argument("--weights", default="pretrained")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_probe)
+
+    s = sub.add_parser("estimate", help="transferability estimators on frozen features: k-NN, LogME, linear probe")
+    s.add_argument("path")
+    s.add_argument("--model", default=None, help="backbone (default: labnet for lab data, else resnet18)")
+    s.add_argument("--weights", default="pretrained")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_estimate)
 
     s = sub.add_parser("runs", help="list, show, stop or delete runs")
     s.add_argument("action", nargs="?", default="list", choices=["list", "show", "stop", "delete"])
@@ -408,6 +500,19 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--seeds", type=int, default=0)
     m.add_argument("--workdir", default=None)
     m.add_argument("--jobs", type=int, default=0, help="runs at once, one thread each (default: one per core, at most 4)")
+    m.add_argument("--json", action="store_true")
+    m = lab.add_parser("surgical", help="surgical first/middle/last, full and lp-ft on one cell of each kind of shift")
+    m.add_argument("--quick", action="store_true")
+    m.add_argument("--seeds", type=int, default=0)
+    m.add_argument("--workdir", default=None)
+    m.add_argument("--jobs", type=int, default=0, help="runs at once, one thread each (default: one per core, at most 4)")
+    m.add_argument("--json", action="store_true")
+    m = lab.add_parser("estimators", help="how well k-NN, LogME and a linear probe rank lab cells by fine-tuned accuracy")
+    m.add_argument("--quick", action="store_true")
+    m.add_argument("--seeds", type=int, default=0)
+    m.add_argument("--workdir", default=None)
+    m.add_argument("--jobs", type=int, default=0, help="runs at once, one thread each (default: one per core, at most 4)")
+    m.add_argument("--save", action="store_true", help="write the result as the record the app shows")
     m.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_lab)
 

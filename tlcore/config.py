@@ -5,7 +5,7 @@ import json
 from dataclasses import asdict, dataclass, fields, replace
 
 from .errors import ConfigError
-from .plans import PLAN_NAMES
+from .plans import BLOCK_CHOICES, BN_MODES, PLAN_NAMES
 
 #: Keys that earlier versions wrote into a run's config.json and that are now kept elsewhere
 #: (``quadrant`` lives in the run's meta.json); ignored when an old config is read.
@@ -32,6 +32,10 @@ class TrainConfig:
     memory_budget_mb: int = 2048  # decoded images kept in memory up to this size
     label_smoothing: float = 0.0
     body_lr_mult: float | None = None  # the body's learning rate relative to the head's (None: the plan's)
+    block: str = ""  # for plans that train one block: first | middle | last | a group name ("": the plan's)
+    lr_decay: float = 1.0  # each lower trained group learns at the rate of the one above / lr_decay (ULMFiT)
+    bn: str | None = None  # BatchNorm statistics of trained groups: train | frozen (None: the plan's)
+    probe_epochs: int = 0  # LP-FT: epochs of the linear probe before fine-tuning (0: as many as epochs)
 
     def __post_init__(self):
         self.validate()
@@ -53,6 +57,13 @@ class TrainConfig:
             (0.0 <= self.label_smoothing < 1.0, "label smoothing must be in [0, 1)"),
             (self.body_lr_mult is None or 0.0 < self.body_lr_mult <= 1.0,
              f"body learning-rate multiplier must be in (0, 1], not {self.body_lr_mult}"),
+            (isinstance(self.lr_decay, (int, float)) and not isinstance(self.lr_decay, bool) and 1.0 <= self.lr_decay <= 100.0,
+             f"learning-rate decay per group must be 1-100, not {self.lr_decay}"),
+            (0 <= self.probe_epochs <= 1000, f"linear-probe epochs must be 0-1000, not {self.probe_epochs}"),
+            (self.bn is None or self.bn in BN_MODES, f"BatchNorm mode must be one of {', '.join(BN_MODES)}, not {self.bn!r}"),
+            (isinstance(self.block, str) and (self.block == "" or self.block in BLOCK_CHOICES
+                                              or self.block.replace("_", "").isalnum()),
+             f"block must be one of {', '.join(BLOCK_CHOICES)} or a layer group's name, not {self.block!r}"),
         ]
         for ok, msg in checks:
             if not ok:

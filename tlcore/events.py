@@ -56,6 +56,17 @@ class FitStart(Event):
 
 
 @dataclass
+class PhaseStart(Event):
+    """A plan with phases (LP-FT: a linear probe, then fine-tuning) starts one at ``epoch``."""
+
+    kind: str = "phase"
+    phase: str = ""  # linear_probe | fine_tune
+    epoch: int = 0  # the phase's first epoch
+    epochs: int = 0  # how many epochs it trains
+    trainable_params: int = 0
+
+
+@dataclass
 class Status(Event):
     """A phase change or progress inside a phase (loading data, downloading weights, caching features)."""
 
@@ -151,7 +162,7 @@ class Failed(Event):
 #: The closed list of event types, by kind.
 EVENT_TYPES: dict[str, type[Event]] = {
     f.default: cls
-    for cls in (FitStart, Status, EpochStart, BatchProgress, EpochEnd, Evaluation, Warning_, FitEnd, Cancelled, Failed)
+    for cls in (FitStart, PhaseStart, Status, EpochStart, BatchProgress, EpochEnd, Evaluation, Warning_, FitEnd, Cancelled, Failed)
     for f in fields(cls) if f.name == "kind"
 }
 
@@ -177,11 +188,14 @@ class Progress:
     cancelled: Cancelled | None = None
     fit_end: FitEnd | None = None
     current_epoch: int = 0
+    phases: list[PhaseStart] = field(default_factory=list)
 
     def feed(self, events: Iterable[Event]) -> "Progress":
         for e in events:
             if isinstance(e, FitStart):
                 self.fit_start = e
+            elif isinstance(e, PhaseStart):
+                self.phases.append(e)
             elif isinstance(e, Status):
                 self.status = e
             elif isinstance(e, EpochStart):

@@ -88,3 +88,73 @@ class WarmupCosine:
     def step(self) -> None:
         self.count += 1
         self._apply()
+
+
+def relative_grad_norms(params: list[torch.Tensor], eps: float = 1e-12) -> list[float]:
+    """|grad| / |weight| (Frobenius norms) per tensor; NaN for a tensor without a finite gradient."""
+    with torch.no_grad():
+        have = [p for p in params if p.grad is not None]
+        if not have:
+            return [math.nan] * len(params)
+        g = torch._foreach_norm([p.grad for p in have])
+        w = torch._foreach_norm(have)
+        ratios = iter((torch.stack(g).float() / (torch.stack(w).float() + eps)).tolist())
+        return [next(ratios) if p.grad is not None else math.nan for p in params]
+
+
+class RelativeGradNorm:
+    """Auto-RGN (Lee et al., ICLR 2023, "Surgical Fine-Tuning Improves Adaptation to Distribution Shifts").
+
+    Each optimizer group holds one tensor. :meth:`observe` (after each backward pass) records
+    every tensor's relative gradient norm RGN = |grad| / |weight|; :meth:`epoch_end` sets each
+    tensor's rate for the next epoch to its group's base rate times RGN / max RGN (the epoch's
+    mean RGN per tensor), so the tensors whose gradients are large for their size learn fastest
+    and the others barely move. The first observed batch sets the rates of the first epoch.
+
+    The maximum is taken over matrices and convolution kernels (tensors of 2 or more
+    dimensions): a bias or BatchNorm shift near zero has a huge ratio that says little, so 1-D
+    tensors are scaled by the same reference and capped at 1. Learning-rate schedules keep
+    working: the scale goes into each group's ``initial_lr``.
+    """
+
+    def __init__(self, optimizer: AdamW):
+        self.optimizer = optimizer
+        self.groups = [g for g in optimizer.param_groups if len(g["params"]) == 1]
+        for g in self.groups:
+            g.setdefault("base_lr", g["initial_lr"])
+        self._sum = [0.0] * len(self.groups)
+        self._count = [0] * len(self.groups)
+        self.scales: list[float] | None = None  # the current RGN / max RGN per group
+        self.history: list[dict[str, float]] = []  # per update: tensor name -> the scale it set
+        self.measured: list[dict[str, float]] = []  # per update: tensor name -> the mean RGN it was set from
+
+    def observe(self) -> None:
+        ratios = relative_grad_norms([g["params"][0] for g in self.groups])
+        for i, r in enumerate(ratios):
+            if math.isfinite(r):
+                self._sum[i] += r
+                self._count[i] += 1
+        if self.scales is None and any(self._count):
+            self._update()
+
+    def epoch_end(self) -> None:
+        if any(self._count):
+            self._update()
+
+    def mean_rgn(self) -> list[float]:
+        return [s / c if c else 0.0 for s, c in zip(self._sum, self._count)]
+
+    def _update(self) -> None:
+        rgn = self.mean_rgn()
+        ref = max([r for r, g in zip(rgn, self.groups) if g["params"][0].dim() >= 2] or rgn) or 1.0
+        self.scales = [min(1.0, r / ref) for r in rgn]
+        # The schedule's current factor (lr / initial_lr) carries over to the new rates.
+        factor = next((g["lr"] / g["initial_lr"] for g in self.groups if g["initial_lr"] > 0), 1.0)
+        for g, s in zip(self.groups, self.scales):
+            g["initial_lr"] = g["base_lr"] * s
+            g["lr"] = g["initial_lr"] * factor
+        names = [g.get("name", str(i)) for i, g in enumerate(self.groups)]
+        self.history.append(dict(zip(names, self.scales)))
+        self.measured.append(dict(zip(names, rgn)))
+        self._sum = [0.0] * len(self.groups)
+        self._count = [0] * len(self.groups)

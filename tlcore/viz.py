@@ -343,3 +343,61 @@ def top_confusions_table(classes: list[str], confusion: list[list[int]], lang: s
     """:func:`top_confusions` as table rows with headings in ``lang`` (names as written: tables show plain text)."""
     return [{t("confusion_true", lang): a, t("confusion_pred", lang): b, t("confusion_count", lang): n,
              t("confusion_share", lang): f"{share:.0%}"} for a, b, n, share in top_confusions(classes, confusion, k)]
+
+
+# --- research (issue 15): the gradient probe's chart and LP-FT's phase marks --------------------------------------
+PROBE_COLOR = "#4c78a8"
+PROBE_REF_COLOR = "#b8c7dd"
+PROBE_PICK_COLOR = "#e8743b"
+for _plan, _color in (("surgical", "#9467bd"), ("lp-ft", "#17becf"), ("auto-rgn", "#bcbd22")):
+    PLAN_COLORS.setdefault(_plan, _color)  # the research plans' lines on the Compare chart
+
+
+def probe_chart(probe: dict, lang: str = "en", height: int = 300) -> go.Figure:
+    """The gradient probe (tlcore.probe.ProbeResult.to_json()): relative gradient norm per layer group.
+
+    Bars: |grad| / |weight| on the data, one per group from input to output (log scale); with a
+    reference, lighter bars beside them give the same on the backbone's pretraining images, and
+    each pair is labelled with their ratio. The suggested block is drawn in the "trained" colour.
+    """
+    groups = probe.get("groups", [])
+    names = [g["name"] if g["name"] != "head" else t("probe_head", lang) for g in groups]
+    rgn = [max(1e-6, float(g["rgn"])) for g in groups]
+    pick = probe.get("block", "")
+    colors = [PROBE_PICK_COLOR if g["name"] == pick else PROBE_COLOR for g in groups]
+    fig = go.Figure()
+    if probe.get("reference"):
+        ref = [r / max(1e-12, float(g["relative"])) for r, g in zip(rgn, groups)]
+        fig.add_trace(go.Bar(x=names, y=ref, marker_color=PROBE_REF_COLOR, name=t("probe_ref_series", lang),
+                             hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
+    fig.add_trace(go.Bar(
+        x=names, y=rgn, marker_color=colors, name=t("probe_data_series", lang),
+        text=[f"×{g['relative']:.1f}" if probe.get("reference") else "" for g in groups], textposition="outside",
+        hovertemplate="%{x}: %{y:.4f}<extra></extra>",
+    ))
+    top = max(rgn + [1e-6])
+    low = min(rgn + [top])
+    fig.update_yaxes(type="log", range=[math.log10(low) - 1.0, math.log10(top) + 0.6], title=t("probe_axis_rgn", lang),
+                     dtick=1, exponentformat="power")
+    fig.update_xaxes(title=t("probe_axis_group", lang))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), barmode="group",
+                      showlegend=bool(probe.get("reference")), legend=dict(orientation="h", y=1.12))
+    return fig
+
+
+def mark_phases(fig: go.Figure, phases: list, lang: str = "en") -> go.Figure:
+    """Dashed lines on a training_curves figure where a plan's phases begin (tlcore.events.PhaseStart, LP-FT).
+
+    Each phase after the first starts at its line; every phase's name sits at its start. Returns ``fig``.
+    """
+    for i, p in enumerate(phases):
+        epoch, phase = (p.epoch, p.phase) if hasattr(p, "epoch") else (p["epoch"], p["phase"])
+        x = epoch - 0.5
+        name = t(f"phase_{phase}", lang)
+        for col in (1, 2):
+            if i:
+                fig.add_vline(x=x, line_dash="dash", line_color="#777", row=1, col=col)
+            fig.add_annotation(x=x, y=1.0, yref="y domain" if col == 1 else "y2 domain", xref="x" if col == 1 else "x2",
+                               text=name, showarrow=False, xanchor="left", yanchor="top",
+                               font=dict(size=11, color="#555"))
+    return fig

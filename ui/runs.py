@@ -201,7 +201,9 @@ def run_panel(run_id: str) -> None:
                          cache=t("run_feature_cache", L) if fs.feature_cache else ""))
             if fs.imbalanced:
                 st.caption(t("run_imbalanced", L))
-        st.plotly_chart(viz.training_curves(p.epochs, p.total_epochs or info.epochs, L), config={"displayModeBar": False})
+        curves = viz.training_curves(p.epochs, p.total_epochs or info.epochs, L)
+        viz.mark_phases(curves, p.phases, L)  # research (issue 15): LP-FT's linear probe, then fine-tuning
+        st.plotly_chart(curves, config={"displayModeBar": False})
         if p.epochs:
             best = p.best_epoch or max(p.epochs, key=lambda e: e.val_accuracy)
             c1, c2, c3, c4 = st.columns(4)

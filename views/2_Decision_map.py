@@ -3,6 +3,7 @@ import streamlit as st
 
 import ui
 from tlcore import service, viz
+from ui import research
 from tlcore.i18n import plan_name, reason_lines, t
 from ui import weights as ui_weights  # issue 11: the starting-weights widget
 
@@ -44,6 +45,7 @@ with ui.errors():
         if measured:
             st.success(t("map_measured", L, score=measured["score"], err=measured["stderr"]))
             st.checkbox(t("map_use_measured", L), **ui.keep("use_measured", True))
+        shift = research.question()  # research (issue 15): the optional third question
 
     rec, ipc, source = ui.current_recommendation(ds, model)
     what_if = st.session_state.get("what_if")
@@ -59,6 +61,7 @@ with ui.errors():
         st.markdown(f"- {line}")
     if rec.alternatives:
         st.caption(t("map_alternatives", L, plans=", ".join(plan_name(p, L) for p in rec.alternatives)))
+    research.refinement(ds, model, rec, shift)  # research (issue 15): the block the third question points to
 
     shown_plan, shown_top, shown_aug, shown_q = rec.plan, rec.top_stages, rec.augment, rec.quadrant
     if what_if:
@@ -76,3 +79,11 @@ with ui.errors():
     if st.button(ui.train_button_label(shown_plan, shown_top, what_if), key="map_train", type="primary"):
         ui.to_train(shown_plan, shown_top, shown_aug, shown_q)
         ui.go("train")
+
+    # --- research (issue 15): which layers want to move, and how well the backbone will transfer ---
+    probe_col, transfer_col = st.columns(2, gap="large")
+    with probe_col:
+        research.probe_panel(ds, model)
+    with transfer_col:
+        research.transfer_panel(ds, model)
+    # --- end research ---

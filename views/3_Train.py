@@ -3,6 +3,7 @@ import streamlit as st
 
 import ui
 from tlcore import service
+from ui import research
 from tlcore.i18n import plan_name, t
 from ui import weights as ui_weights  # issue 11: the starting-weights widget
 
@@ -31,6 +32,7 @@ with ui.errors():
             ui.set_kept("top_stages", max(1, min(stages, rec.top_stages or 1)))
         top_stages = c3.slider(t("top_stages_label", L), 1, stages, help=t("top_stages_help", L),
                                disabled=plan != "top", **ui.keep("top_stages", max(1, min(stages, rec.top_stages or 1))))
+        options = research.train_options(plan, model)  # research (issue 15): block, lr decay, BatchNorm
         c1, c2, c3, c4 = st.columns([1, 1, 1.3, 1.4])
         epochs = c1.number_input(t("epochs_label", L), min_value=1, max_value=200, step=1,
                                  **ui.keep("epochs", service.defaults.DEFAULT_EPOCHS))
@@ -41,14 +43,14 @@ with ui.errors():
         augment = c4.checkbox(t("augment_label", L), help=t("augment_help", L), **ui.keep("augment", rec.augment))
         # issue 11: pretrained, a weights-folder file or an upload, checked here (replaces the download warning)
         weights = ui_weights.picker(model, ds["num_classes"], key="train_weights") if plan != "scratch" else "none"
-        preview = service.plan_preview(model, plan, top_stages, ds["num_classes"])
+        preview = service.plan_preview(model, plan, top_stages, ds["num_classes"], **options)
         st.caption(ui.device_text() + " " + t("train_plan_caption", L, trainable=preview.trainable_params,
                                                  frozen=preview.frozen_params))
         quadrant = st.session_state.get("plan_quadrant") or rec.quadrant
         if st.button(t("start", L), key="start_run", type="primary", disabled=weights is None):
             with ui_weights.action_errors(model):  # issue 11: a refused start shows here
                 ui.start_run(ds, dict(model=model, plan=plan, top_stages=top_stages, epochs=epochs, batch_size=batch_size,
-                                      lr=lr, augment=augment, weights=weights), quadrant)
+                                      lr=lr, augment=augment, weights=weights, **options), quadrant)
 
     run_id = st.session_state.get("current_run") if st.query_params.get("run") else None
     if run_id:

@@ -19,6 +19,7 @@ class Recipe:
     batch_size: int
     lr: float  # the new output layer's peak learning rate
     body_lr_mult: float | None = None  # the retrained body's, relative to lr (None: the plan's own)
+    probe_epochs: int = 0  # LP-FT: epochs of its linear probe (a head plan's epochs)
 
 
 #: Learning rates shared by every plan: a new output layer learns at NEW_LR, a pretrained
@@ -32,17 +33,29 @@ SCRATCH_LR = 3e-3
 def recipe(plan: str, size: str) -> Recipe:
     """Recipes sized so each run is short on a laptop CPU; small data gets more epochs over fewer steps.
 
-    ``top`` and ``full`` differ only in how many layers they retrain: both train their new
-    head at NEW_LR and every retrained pretrained layer at RETRAIN_LR, so that a layer
-    moves as far under one plan as under the other.
+    ``top``, ``full`` and the research plans (``surgical``, ``lp-ft``, ``auto-rgn``) differ only in
+    which layers they retrain and how: all train their new head at NEW_LR and every retrained
+    pretrained layer at RETRAIN_LR, so that a layer moves as far under one plan as under another.
+    A plan that first fits its head alone (LP-FT) fits it for as long as the ``head`` plan trains.
     """
     spec = get_plan_spec(plan)
     epochs, batch = (30, 16) if size == "small" else (6, 128)
+    head_epochs = epochs + 10 if size == "small" else epochs + 2
     if spec.trains == "head":
-        return Recipe(epochs + 10 if size == "small" else epochs + 2, batch, NEW_LR)
+        return Recipe(head_epochs, batch, NEW_LR)
     if spec.pretrained:
-        return Recipe(epochs, batch, NEW_LR, RETRAIN_LR / NEW_LR)
+        return Recipe(epochs, batch, NEW_LR, RETRAIN_LR / NEW_LR, head_epochs if spec.linear_probe_first else 0)
     return Recipe(epochs, batch, SCRATCH_LR)
+
+
+def recipe_config(base, plan: str, size: str, *, augment: bool, top_stages: int = 1, recipe_for=None, **options):
+    """``base`` (a TrainConfig) set up to train ``plan`` with the lab's recipe for data of ``size``.
+
+    ``options`` are further TrainConfig settings (``block``, ``lr_decay``, ``bn``).
+    """
+    r = (recipe_for or recipe)(plan, size)
+    return base.with_(plan=plan, epochs=r.epochs, batch_size=r.batch_size, lr=r.lr, body_lr_mult=r.body_lr_mult,
+                      probe_epochs=r.probe_epochs, top_stages=max(1, top_stages), augment=augment, **options)
 
 
 def plan_config(base, plan: str, size: str, rec, recipe_for=None):
@@ -54,8 +67,6 @@ def plan_config(base, plan: str, size: str, rec, recipe_for=None):
     The experiment and the app's Compare page both start runs through here. ``recipe_for``
     replaces :func:`recipe` (the experiment's tests train with a tiny one).
     """
-    r = (recipe_for or recipe)(plan, size)
     top_stages = rec.top_stages if (plan == "top" and rec.plan == "top") else (2 if size == "small" else 1)
     augment = rec.augment if plan == rec.plan else (size == "small" and get_plan_spec(plan).trains != "head")
-    return base.with_(plan=plan, epochs=r.epochs, batch_size=r.batch_size, lr=r.lr, body_lr_mult=r.body_lr_mult,
-                      top_stages=max(1, top_stages), augment=augment)
+    return recipe_config(base, plan, size, augment=augment, top_stages=top_stages, recipe_for=recipe_for)

@@ -519,3 +519,137 @@ def write_imagefolder(
     tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, out / "lab.json")
     return out
+
+
+# ---------------------------------------------------------------------------
+# Kinds of shift (a separate generator: the similarity dial above is untouched)
+#
+# Lee et al. (ICLR 2023) sort distribution shifts by where they enter a network. Each kind
+# below is one lab cell that labnet (pretrained on the source world) meets:
+#
+# * ``input``: the source world's own shapes, photographed by a poor camera: blurred, with low
+#   contrast, a colour cast and sensor noise (a pixel-level change; the shapes and the task are
+#   the pretraining ones). What no longer fits is the first layer, which sees the pixels.
+# * ``feature``: new shapes (``TARGET_SHAPES``) drawn exactly like the source world (the target
+#   task at similarity 1): new objects, made of the same kind of edges and parts.
+# * ``output``: the source world's own images, labelled by another attribute: which quarter of
+#   the image the figure's centre lies in. labnet learned to ignore where a figure is (its
+#   pooled features are position-free), so the new label must be read from its last block.
+
+SHIFT_KINDS: tuple[str, ...] = ("input", "feature", "output")
+#: The input-level cell's classes: six source shapes (the pretraining task's own classes).
+SHIFT_INPUT_SHAPES: tuple[str, ...] = ("circle", "triangle", "star5", "plus", "ring", "hexagon")
+#: The output-level cell's classes: the quarter of the image holding the figure's centre.
+SHIFT_OUTPUT_CLASSES: tuple[str, ...] = ("top_left", "top_right", "bottom_left", "bottom_right")
+
+
+@dataclass(frozen=True)
+class CameraParams:
+    """The input-level cell's pixel-level change, applied to source-world images in [0, 1]."""
+
+    blur_sigma: float = 1.0  # Gaussian blur, pixels
+    contrast: float = 0.5  # contrast kept around mid-grey
+    cast: tuple[float, float, float] = (1.15, 0.95, 0.75)  # per-channel gain (a warm colour cast)
+    cast_offset: tuple[float, float, float] = (0.0, 0.03, 0.1)
+    noise: float = 0.1  # std of the Gaussian sensor noise
+
+
+CAMERA = CameraParams()
+# Seed streams of the shift cells (unrelated to the ones above).
+_STREAM_SHIFT = {"train": 11, "val": 12}
+
+
+def _gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
+    """Separable Gaussian blur of (N, H, W, C) float images, reflecting at the borders."""
+    if sigma <= 0:
+        return img
+    r = max(1, int(np.ceil(3 * sigma)))
+    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+    k /= k.sum()
+    out = img
+    for axis in (1, 2):
+        pad = [(0, 0)] * img.ndim
+        pad[axis] = (r, r)
+        p = np.pad(out, pad, mode="reflect")
+        n = out.shape[axis]
+        out = sum(w * np.take(p, np.arange(i, i + n), axis=axis) for i, w in enumerate(k))
+    return out
+
+
+def camera(images_uint8: np.ndarray, rng: np.random.Generator, params: CameraParams = CAMERA) -> np.ndarray:
+    """The input-level change: blur, lower contrast, a colour cast and sensor noise (uint8 in, uint8 out)."""
+    f = images_uint8.astype(np.float32) / 255.0
+    f = _gaussian_blur(f, params.blur_sigma)
+    f = 0.5 + params.contrast * (f - 0.5)
+    f = f * np.array(params.cast, dtype=np.float32) + np.array(params.cast_offset, dtype=np.float32)
+    f = f + params.noise * rng.standard_normal(f.shape, dtype=np.float32)
+    return np.round(np.clip(f, 0, 1) * 255).astype(np.uint8)
+
+
+def make_shift(kind: str, per_class: int, seed: int, split: str = "train") -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """One cell of a kind of shift (see ``SHIFT_KINDS``): uint8 (N, 32, 32, 3), int64 labels, class names.
+
+    Class-interleaved like ``make_target``; ``split="val"`` draws from a separate seed stream.
+    """
+    if kind not in SHIFT_KINDS:
+        raise ConfigError(f"kind must be one of {', '.join(SHIFT_KINDS)}, not {kind!r}.")
+    if split not in _STREAM_SHIFT:
+        raise ConfigError(f"split must be 'train' or 'val', not {split!r}.")
+    per_class = _check_count("per_class", per_class)
+    if kind == "feature":
+        return make_target(1.0, per_class, seed, split=split)
+    rng = np.random.default_rng([int(seed), _STREAM_SHIFT[split], SHIFT_KINDS.index(kind)])
+    if kind == "input":
+        names = SHIFT_INPUT_SHAPES
+        labels = np.tile(np.arange(len(names), dtype=np.int64), per_class)
+        images = _render(labels, names, world_params(1.0), _draw(rng, len(labels)))
+        return camera(images, rng), labels, list(names)
+    # output: source-world images of every source shape; the label is where the figure is.
+    names = SHIFT_OUTPUT_CLASSES
+    n = per_class * len(names)
+    labels = np.tile(np.arange(len(names), dtype=np.int64), per_class)
+    d = _draw(rng, n)
+    # Each image's centre is redrawn inside its label's quarter (the same range of positions as the
+    # source world, split at the middle), so that the classes stay balanced.
+    right, bottom = labels % 2 == 1, labels >= 2
+    dx = np.abs(d["cx"] - SIZE / 2)
+    dy = np.abs(d["cy"] - SIZE / 2)
+    d["cx"] = SIZE / 2 + np.where(right, dx, -dx)
+    d["cy"] = SIZE / 2 + np.where(bottom, dy, -dy)
+    shapes = rng.integers(0, len(SOURCE_SHAPES), n)
+    return _render(shapes, SOURCE_SHAPES, world_params(1.0), d), labels, list(names)
+
+
+def write_shift_imagefolder(out: Path, kind: str, per_class: int, seed: int = 0, val_per_class: int = 100) -> Path:
+    """Write one shift cell as ``out/train/<class>/<i>.png`` and ``out/val/...``, with ``out/lab.json``. Returns ``out``."""
+    from PIL import Image
+
+    out = Path(out)
+    val_per_class = _check_count("val_per_class", val_per_class)
+    x, y, names = make_shift(kind, per_class, seed)
+    xv, yv, _ = make_shift(kind, val_per_class, seed, split="val")
+    for split, xs, ys in (("train", x, y), ("val", xv, yv)):
+        counters = [0] * len(names)
+        for name in names:
+            (out / split / name).mkdir(parents=True, exist_ok=True)
+        for img, lab in zip(xs, ys):
+            i = counters[lab]
+            counters[lab] += 1
+            Image.fromarray(img).save(out / split / names[lab] / f"{i}.png")
+    record = {
+        "generator": "tlcore.lab.world.make_shift",
+        "shift": kind,
+        "similarity": 1.0,
+        "per_class": int(per_class),
+        "val_per_class": int(val_per_class),
+        "seed": int(seed),
+        "num_classes": len(names),
+        "classes": names,
+        "image_size": SIZE,
+        "camera": asdict(CAMERA) if kind == "input" else None,
+        "world_fingerprint": world_fingerprint(),
+    }
+    tmp = out / ".lab.json.tmp"
+    tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, out / "lab.json")
+    return out

@@ -91,10 +91,12 @@ def recommend_for(path: str | Path, model: str, similarity: float | None, weight
 
 
 @lru_cache(maxsize=64)
-def plan_preview(model: str, plan: str, top_stages: int, num_classes: int):
-    """The PlanReport (per-group frozen/trained parameter counts) of a plan on a backbone.
+def plan_preview(model: str, plan: str, top_stages: int, num_classes: int, block: str = "", lr_decay: float = 1.0,
+                 bn: str | None = None):
+    """The PlanReport (per-group frozen/trained parameter counts, relative rates) of a plan on a backbone.
 
-    The network is built on PyTorch's ``meta`` device: shapes and counts only, no memory, no weights.
+    ``block``, ``lr_decay`` and ``bn`` are the plan's options (see tlcore.plans.get_plan). The network
+    is built on PyTorch's ``meta`` device: shapes and counts only, no memory, no weights.
     """
     import torch
 
@@ -103,4 +105,4 @@ def plan_preview(model: str, plan: str, top_stages: int, num_classes: int):
 
     with torch.device("meta"):
         net = build_model(model, max(1, int(num_classes)), "none")
-    return apply_plan(net, get_plan(plan, max(1, int(top_stages))))
+    return apply_plan(net, get_plan(plan, max(1, int(top_stages)), block=block, lr_decay=lr_decay, bn=bn))

@@ -59,6 +59,9 @@ def check_run(config: "TrainConfig", dataset: bool = True, num_classes: int = 0)
         raise ConfigError(f"{config.model} takes images of {spec.input_size} px only, not {size} px.",
                           f"Use --image-size {spec.input_size} (or 0, the model's own), or another model.",
                           code="fixed_input_size")
+    from ..plans import plan_of
+
+    plan_of(config).trainable_groups(spec.groups)  # an unknown --block is refused here, naming the choices
     if dataset:
         from ..data import open_dataset
 

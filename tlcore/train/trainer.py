@@ -15,8 +15,8 @@ from .. import events as ev
 from ..config import TrainConfig
 from ..errors import ConfigError, StopRequested, TLError, TrainingError
 from ..models import GroupedNet, Normalize, build_model, get_spec
-from ..optim import AdamW, WarmupCosine
-from ..plans import FreezePlan, apply_plan, get_plan, param_groups
+from ..optim import AdamW, RelativeGradNorm, WarmupCosine
+from ..plans import FreezePlan, apply_plan, param_groups, plan_of
 from .augment import augment_batch
 from .checkpoint import make_checkpoint, save_checkpoint_atomic
 from .device import Precision, pick_device, seed_everything
@@ -84,7 +84,8 @@ class Trainer:
         self.stop = stop or (lambda: False)
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
         self.spec = get_spec(config.model)
-        self.plan: FreezePlan = get_plan(config.plan, config.top_stages, config.body_lr_mult)
+        self.plan: FreezePlan = plan_of(config)
+        self.lr_rule: RelativeGradNorm | None = None  # Auto-RGN's per-tensor rates, for plans with lr_rule "rgn"
         self.best_score = -1.0  # what chooses the best epoch: accuracy, or balanced accuracy when imbalanced
         self.best: ev.EpochEnd | None = None
         self.best_state: dict | None = None
@@ -155,6 +156,9 @@ class Trainer:
             self.batch_size = 2
             self.emit(ev.Warning_(code="batch_size_raised", message=(
                 "Batch size 1 cannot train BatchNorm layers (they need two images to normalize); training with 2.")))
+        self.phase_plan = self.phases()[0][1]
+        if self.phase_plan is not self.plan:
+            apply_plan(self.net, self.phase_plan)
         self.cache_start = self._cache_start()
 
     def _cache_start(self) -> str | None:
@@ -173,11 +177,44 @@ class Trainer:
             return first
         return None
 
-    def _make_optimizer(self, steps_per_epoch: int):
-        groups = param_groups(self.net, self.plan, self.config.head_lr, self.config.weight_decay)
+    def phases(self) -> list[tuple[str, FreezePlan, int]]:
+        """(name, plan, epochs) of each phase: one for most plans; LP-FT's linear probe, then fine-tuning."""
+        cfg = self.config
+        if self.plan.spec.linear_probe_first:
+            return [("linear_probe", self.plan.head_only(), cfg.probe_epochs or cfg.epochs),
+                    ("fine_tune", self.plan, cfg.epochs)]
+        return [("fit", self.plan, cfg.epochs)]
+
+    def _make_optimizer(self, steps_per_epoch: int, epochs: int):
+        """The current phase's optimizer and schedule; Auto-RGN's rate rule when the plan asks for it.
+
+        The new head's rate is the config's, else the phase's plan's own (LP-FT's linear probe is the
+        ``head`` plan: it takes that plan's rate).
+        """
+        plan = self.phase_plan
+        lr = self.config.lr if self.config.lr is not None else plan.spec.lr
+        groups = param_groups(self.net, plan, lr, self.config.weight_decay)
+        if plan.spec.lr_rule == "rgn":  # the head's tensors first: EpochEnd.lr reports the first group
+            groups.sort(key=lambda g: g.get("layer_group") != "head")
         opt = AdamW(groups)
-        sched = WarmupCosine(opt, steps_per_epoch * self.config.epochs)
+        sched = WarmupCosine(opt, steps_per_epoch * epochs)
+        self.lr_rule = RelativeGradNorm(opt) if plan.spec.lr_rule == "rgn" else None
         return opt, sched
+
+    def _enter_phase(self, name: str, plan: FreezePlan, epoch: int, epochs: int) -> None:
+        """Apply the phase's plan, recompute what is cached for it, and say so (a ``phase`` event)."""
+        self.phase_plan = plan
+        report = apply_plan(self.net, plan)
+        cache_start = self._cache_start()
+        if cache_start != self.cache_start:
+            self.cache_start = cache_start
+            self.train.cached = self.val.cached = None
+            if cache_start is not None:
+                self.train.cached = self._compute_cached(self.train, "train")
+                self.val.cached = self._compute_cached(self.val, "validation")
+        # Only the final phase's model is the plan's result: the best epoch is chosen within it.
+        self.best_score, self.best = -1.0, None
+        self.emit(ev.PhaseStart(phase=name, epoch=epoch, epochs=epochs, trainable_params=report.trainable_params))
 
     # -- batches --------------------------------------------------------------
     def _fetch(self, split: Split, indices) -> torch.Tensor:
@@ -295,6 +332,8 @@ class Trainer:
             self._check_loss(loss_value, epoch, step)
             opt.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
+            if self.lr_rule is not None:
+                self.lr_rule.observe()
             self.scaler.step(opt)
             self.scaler.update()
             sched.step()
@@ -357,6 +396,8 @@ class Trainer:
         t0 = time.time()
         self._data_s = 0.0
         train_loss, train_acc, seen = self._train_epoch(epoch, opt, sched)
+        if self.lr_rule is not None:
+            self.lr_rule.epoch_end()  # Auto-RGN: next epoch's per-tensor rates from this epoch's gradients
         train_s = time.time() - t0
         val_loss, pred, _ = self._evaluate()
         labels = self.val.labels
@@ -389,18 +430,38 @@ class Trainer:
                 "The classes are imbalanced: the best epoch is chosen by balanced accuracy (the mean of the "
                 "per-class accuracies), so that a rare class counts as much as a common one.")))
         steps = len(batch_slices(len(self.train), self.batch_size))
+        phases = self.phases()
         self.emit(ev.FitStart(
-            epochs=cfg.epochs, steps_per_epoch=steps, num_train=len(self.train), num_val=len(self.val),
-            classes=self.classes, device=str(self.device), plan=cfg.plan, model=cfg.model,
+            epochs=sum(n for _, _, n in phases), steps_per_epoch=steps, num_train=len(self.train),
+            num_val=len(self.val), classes=self.classes, device=str(self.device), plan=cfg.plan, model=cfg.model,
             trainable_params=self.plan_report.trainable_params, frozen_params=self.plan_report.frozen_params,
             plan_report=self.plan_report.to_json(), feature_cache=self.cache_start is not None, lr=cfg.head_lr,
             body_lr=0.0 if self.plan.spec.trains == "head" else cfg.head_lr * self.plan.body_lr_mult,
             imbalanced=self.imbalanced, batch_size=self.batch_size, setup_seconds=setup_s, cache_seconds=cache_s))
-        opt, sched = self._make_optimizer(steps)
         epoch = 1
+        self._decodes_after_1 = 0
+        for name, plan, epochs in phases:
+            if len(phases) > 1:
+                self._enter_phase(name, plan, epoch, epochs)
+            epoch = self._run_epochs(epoch, epochs)
+        decodes_again = self.train.store.decodes + self.val.store.decodes - self._decodes_after_1
+        self._final_evaluation()
+        result = self._result("completed", time.time() - t_start)
+        self.emit(ev.FitEnd(best_val_accuracy=result.best_val_accuracy,
+                            best_val_balanced_accuracy=result.best_val_balanced_accuracy, best_epoch=result.best_epoch,
+                            epochs_completed=self.epochs_completed, seconds=result.seconds,
+                            decodes_after_epoch1=decodes_again))
+        return result
+
+    def _run_epochs(self, first: int, epochs: int) -> int:
+        """Train ``epochs`` epochs of the current phase numbered from ``first``; returns the next epoch's number.
+
+        Out of memory: the epoch is retried once at half the batch size.
+        """
+        opt, sched = self._make_optimizer(len(batch_slices(len(self.train), self.batch_size)), epochs)
+        epoch, last = first, first + epochs - 1
         retried_oom = False
-        decodes_after_1 = 0
-        while epoch <= cfg.epochs:
+        while epoch <= last:
             self.emit(ev.EpochStart(epoch=epoch))
             try:
                 end = self._epoch(epoch, opt, sched)
@@ -417,21 +478,15 @@ class Trainer:
                     torch.cuda.empty_cache()
                 self.emit(ev.Warning_(code="oom_retry", message=(
                     f"Out of memory: retrying the epoch with half the batch size ({self.batch_size}).")))
-                opt, sched = self._make_optimizer(len(batch_slices(len(self.train), self.batch_size)))
+                opt, sched = self._make_optimizer(len(batch_slices(len(self.train), self.batch_size)),
+                                                  last - epoch + 1)
                 continue
             if epoch == 1:
-                decodes_after_1 = self.train.store.decodes + self.val.store.decodes
+                self._decodes_after_1 = self.train.store.decodes + self.val.store.decodes
             self.epochs_completed = epoch
             self.emit(end)
             epoch += 1
-        decodes_again = self.train.store.decodes + self.val.store.decodes - decodes_after_1
-        self._final_evaluation()
-        result = self._result("completed", time.time() - t_start)
-        self.emit(ev.FitEnd(best_val_accuracy=result.best_val_accuracy,
-                            best_val_balanced_accuracy=result.best_val_balanced_accuracy, best_epoch=result.best_epoch,
-                            epochs_completed=self.epochs_completed, seconds=result.seconds,
-                            decodes_after_epoch1=decodes_again))
-        return result
+        return epoch
 
     def _result(self, status: str, seconds: float) -> TrainResult:
         b = self.best
