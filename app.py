@@ -5,10 +5,16 @@ sidebar) and hands over to the chosen page with ``st.navigation``. The page scri
 ``views/``: a folder named ``pages/`` would switch on Streamlit's older multipage mode
 before ``st.navigation`` runs (the first request of a server, and every AppTest run).
 """
-import streamlit as st
+import os
 
-import ui
-from tlcore.i18n import t
+# Idle OpenMP threads sleep instead of spinning (before torch loads): on a shared classroom machine a
+# spinning thread steals the cores of the server and of the runs ("Measure it" was 7x slower here).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import streamlit as st  # noqa: E402
+
+import ui  # noqa: E402
+from tlcore.i18n import t  # noqa: E402
 
 L = ui.setup()
 pages = {key: st.Page(path, title=t(f"page_{key}", L), default=(key == "home")) for key, path in ui.PAGES.items()}

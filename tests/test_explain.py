@@ -95,6 +95,11 @@ def test_every_backbone_explains_its_last_convolutional_group(name):
     """Grad-CAM runs on each registered backbone (random weights, its smallest input): the group before pool."""
     spec = get_spec(name)
     net = build_model(name, 3, "none").eval()
+    if not net.splittable:  # a vision transformer: refused with a reason, never a Captum traceback
+        with pytest.raises(ConfigError, match="transformer") as err:
+            gc.target_group(net)
+        assert err.value.code == "no_conv_group"
+        return
     assert gc.target_group(net) == spec.groups[spec.groups.index("pool") - 1]
     size = spec.min_input_size
     m = LoadedModel(net, ["a", "b", "c"], size, spec.mean, spec.std, name, {})

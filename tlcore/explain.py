@@ -20,8 +20,16 @@ COLORMAP = "jet"
 def target_group(net: GroupedNet) -> str:
     """The name of the last convolutional group: the one just before ``pool`` (``stage4`` for labnet and resnets).
 
-    Raises ConfigError for a network without a ``pool`` group or with nothing before it.
+    Raises ConfigError for a network without a ``pool`` group or with nothing before it, and for a
+    network that is not a chain of groups (a vision transformer: its tokens form no convolutional
+    feature map that Grad-CAM could weigh).
     """
+    if not getattr(net, "splittable", True):
+        raise ConfigError(
+            f"{net.arch or 'This network'} is a transformer-style network: its layers form no convolutional feature "
+            "map, so this app cannot draw Grad-CAM for it.",
+            "Explain a run of a convolutional backbone (efficientnet_lite0, resnet18, labnet, ...).",
+            code="no_conv_group")
     names = net.group_names
     if "pool" not in names or names.index("pool") == 0:
         raise ConfigError(f"{net.arch or 'this network'} has no convolutional group before 'pool' to explain.",

@@ -13,9 +13,10 @@ from .session import lang, set_kept, value
 from .text import md
 
 #: Settings that belong to one dataset: a new dataset starts them over (kept values and widget keys).
-_PER_DATASET_KEPT = ("map_ipc", "sim_choice", "use_measured", "model", "plan", "top_stages", "augment")
+_PER_DATASET_KEPT = ("map_ipc", "sim_choice", "use_measured", "model", "plan", "top_stages", "augment", "shift_choice",
+                     "block")
 _PER_DATASET_WIDGETS = ("map_ipc", "sim_choice", "use_measured", "map_model", "train_model", "plan", "top_stages",
-                        "augment")
+                        "augment", "shift_choice", "train_block")
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

@@ -11,7 +11,8 @@ L = ui.lang()
 def start(ds: dict, model: str, plans: list, epochs: int, rec, lab_recipe: bool) -> None:
     base = service.make_config(ds["path"], model, plans[0] if plans else "head", top_stages=rec.top_stages or 1,
                                epochs=epochs, batch_size=ui.value("batch_size", service.defaults.DEFAULT_BATCH_SIZE),
-                               lr=ui.value("lr", None), augment=True if rec.augment else None)
+                               augment=True if rec.augment else None,  # each plan at its own learning rate
+                               block=ui.value("block", "") or "")
     group = service.start_compare(ui.store(), base, plans, top_stages=rec.top_stages or 1,
                                   lab_recipe=rec if lab_recipe else None, quadrant=rec.quadrant,
                                   dataset=ui.dataset_name(ds, "en"), num_classes=ds["num_classes"])
