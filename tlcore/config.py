@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, fields, replace
 
 from .errors import ConfigError
@@ -10,6 +11,8 @@ from .plans import BLOCK_CHOICES, BN_MODES, PLAN_NAMES
 #: Keys that earlier versions wrote into a run's config.json and that are now kept elsewhere
 #: (``quadrant`` lives in the run's meta.json); ignored when an old config is read.
 LEGACY_KEYS = frozenset({"quadrant"})
+
+_ENDPOINT_RE = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$")
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,11 @@ class TrainConfig:
     lr_decay: float = 1.0  # each lower trained group learns at the rate of the one above / lr_decay (ULMFiT)
     bn: str | None = None  # BatchNorm statistics of trained groups: train | frozen (None: the plan's)
     probe_epochs: int = 0  # LP-FT: epochs of the linear probe before fine-tuning (0: as many as epochs)
+    # -- scale (issue 17): streaming data and torchrun --
+    workers: int | None = None  # processes decoding images when the data streams (None: from the cores; 0: none)
+    nproc_per_node: int = 1  # training processes on this machine (torchrun; one per GPU on CUDA)
+    nnodes: int = 1  # machines taking part (torchrun)
+    rdzv_endpoint: str = ""  # HOST:PORT where the machines meet (needed when nnodes > 1)
 
     def __post_init__(self):
         self.validate()
@@ -70,6 +78,33 @@ class TrainConfig:
                 raise ConfigError(msg[0].upper() + msg[1:] + ".", "Fix the setting and try again.")
         if not (self.device == "auto" or self.device in ("cpu", "cuda", "mps") or self.device.startswith("cuda:")):
             raise ConfigError(f"Unknown device {self.device!r}.", "Use auto, cpu, cuda, cuda:N or mps.")
+        self._validate_scale()
+
+    def _validate_scale(self) -> None:
+        """The streaming and torchrun settings (issue 17)."""
+        def bad(msg: str, hint: str) -> None:
+            raise ConfigError(msg, hint, code="scale_setting")
+
+        if self.workers is not None and not (isinstance(self.workers, int) and 0 <= self.workers <= 64):
+            bad(f"Decoding workers must be 0-64, not {self.workers}.", "Use --workers 0 (decode in the run process) to 64.")
+        if not (isinstance(self.nproc_per_node, int) and 1 <= self.nproc_per_node <= 64):
+            bad(f"Processes per machine must be 1-64, not {self.nproc_per_node}.", "Use --nproc-per-node 1 to 64.")
+        if not (isinstance(self.nnodes, int) and 1 <= self.nnodes <= 1024):
+            bad(f"Machines must be 1-1024, not {self.nnodes}.", "Use --nnodes 1 to 1024.")
+        if self.rdzv_endpoint and not _ENDPOINT_RE.match(self.rdzv_endpoint):
+            bad(f"Rendezvous endpoint {self.rdzv_endpoint!r} is not HOST:PORT.",
+                "Give the first machine's address and a free port, e.g. --rdzv-endpoint 192.168.1.20:29400.")
+        if self.nnodes > 1 and not self.rdzv_endpoint:
+            bad(f"A run on {self.nnodes} machines needs a meeting point.",
+                "Pass --rdzv-endpoint HOST:PORT (the first machine's address and a free port), the same on every machine.")
+        if self.world_size > 1 and (self.device == "mps" or self.device.startswith("cuda:")):
+            bad(f"Device {self.device!r} names one device, but the run uses {self.world_size} processes.",
+                "Use --device auto (each process takes its own GPU, or the CPU) or cpu.")
+
+    @property
+    def world_size(self) -> int:
+        """Training processes in all: processes per machine times machines (1: an ordinary run)."""
+        return self.nproc_per_node * self.nnodes
 
     @property
     def head_lr(self) -> float:
