@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 
 from ..errors import ConfigError, DataError
 from .archives import read_zip_notes, safe_extract_zip
+from .headers import check_header
 from .images import IMAGE_EXTENSIONS, check_file
 from .limits import DataLimits, SkippedFile
 from .tree import find_root, is_noise, list_files, subdirs
@@ -41,6 +42,7 @@ class DatasetReport:
     warnings: list[dict]
     min_side_median: int
     val_fraction: float = 0.2  # of each class set aside for validation when val_source is "split"
+    checked: str = "full"  # "full": every file decoded; "header": from headers (large folders, see data.headers)
 
     @property
     def num_images(self) -> int:
@@ -96,6 +98,7 @@ class DatasetReport:
             "min_side_median": self.min_side_median,
             "skipped": [asdict(s) for s in self.skipped],
             "warnings": [dict(w) for w in self.warnings],
+            "checked": self.checked,
         }
 
 
@@ -195,7 +198,8 @@ def _open_folder(root: Path, shown: str, val_fraction: float, seed: int,
                         "Use one subfolder per class, e.g. cats/ and dogs/, each holding that class's images.",
                         code="too_few_classes")
 
-    results = _check_all(all_files, limits, progress)
+    full = len(all_files) <= limits.full_check_max_files
+    results = _check_all(all_files, limits, progress, full=full)
     usable: dict[tuple[str, str], list[tuple[str, int]]] = {}
     skipped = list(notes["skipped"])
     for key, files in groups.items():
@@ -270,17 +274,18 @@ def _open_folder(root: Path, shown: str, val_fraction: float, seed: int,
     return DatasetReport(
         root=str(root), classes=class_names, class_counts=counts, train=train, val=val,
         val_source="folder" if len(layout) == 2 else "split", skipped=skipped, warnings=warns,
-        min_side_median=median_side, val_fraction=val_fraction,
+        min_side_median=median_side, val_fraction=val_fraction, checked="full" if full else "header",
     )
 
 
-def _check_all(files: list[Path], limits: DataLimits,
-               progress: Callable[[int, int], None] | None) -> dict[Path, int | DataError]:
-    """Check files on a few threads (PIL releases the GIL while decoding)."""
-    workers = max(1, min(8, os.cpu_count() or 1, len(files)))
+def _check_all(files: list[Path], limits: DataLimits, progress: Callable[[int, int], None] | None,
+               full: bool = True) -> dict[Path, int | DataError]:
+    """Check files on a few threads (PIL releases the GIL while decoding); ``full``: decode each, else headers."""
+    check = check_file if full else check_header
+    workers = max(1, min(8 if full else 16, (os.cpu_count() or 1) * (1 if full else 4), len(files)))
     out: dict[Path, int | DataError] = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for i, (f, r) in enumerate(zip(files, pool.map(lambda f: check_file(f, limits), files)), 1):
+        for i, (f, r) in enumerate(zip(files, pool.map(lambda f: check(f, limits), files)), 1):
             out[f] = r
             if progress is not None and (i % 64 == 0 or i == len(files)):
                 progress(i, len(files))

@@ -10,6 +10,11 @@ from ..errors import ConfigError
 #: The environment variable that sets DataLimits.max_image_pixels (read here and nowhere else).
 MAX_IMAGE_PIXELS_ENV = "TLCORE_MAX_IMAGE_PIXELS"
 DEFAULT_MAX_IMAGE_PIXELS = 64_000_000  # a 61 MP camera frame as PNG/TIFF/HEIF; ~256 MB decoded as RGBA
+#: The environment variable that sets DataLimits.full_check_max_files (read here and nowhere else).
+FULL_CHECK_MAX_FILES_ENV = "TLCORE_FULL_CHECK_MAX_FILES"
+#: Up to this many files a dataset is decoded in full when opened; above it, checked from headers
+#: (about a minute of full decoding for phone photos on one core; see tlcore.data.headers).
+DEFAULT_FULL_CHECK_MAX_FILES = 2000
 
 
 def max_image_pixels_from_env() -> int:
@@ -32,6 +37,22 @@ def max_image_pixels_from_env() -> int:
     return value
 
 
+def full_check_max_files_from_env() -> int:
+    """TLCORE_FULL_CHECK_MAX_FILES as a file count (0: always check from headers), or the default."""
+    raw = os.environ.get(FULL_CHECK_MAX_FILES_ENV, "").strip()
+    if not raw:
+        return DEFAULT_FULL_CHECK_MAX_FILES
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(f"{FULL_CHECK_MAX_FILES_ENV}={raw!r} is not a whole number of files.",
+                          f"Set it to e.g. 5000, 0 to check every dataset from headers, or unset it for the default "
+                          f"({DEFAULT_FULL_CHECK_MAX_FILES}).", code="full_check_max_files")
+    return value
+
+
 @dataclass(frozen=True)
 class DataLimits:
     """Safety limits for images and zip files.
@@ -45,6 +66,9 @@ class DataLimits:
     max_zip_files: int = 200_000
     max_zip_ratio: float = 200.0
     min_images_per_class: int = 2
+    #: Datasets of at most this many files are decoded in full when opened; larger ones are checked
+    #: from headers, and a file that fails to decode is skipped when training meets it (issue 17).
+    full_check_max_files: int = field(default_factory=full_check_max_files_from_env)
 
 
 @dataclass(frozen=True)

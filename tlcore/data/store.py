@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from .images import resize_center_crop, load_rgb
 from .limits import DataLimits
 
@@ -37,6 +37,13 @@ class ImageStore:
         self._cache: list[torch.Tensor | None] = [None] * len(self.paths) if self.fits_in_memory else []
         self.decodes = 0
         self._lock = threading.Lock()
+        # -- scale (issue 17): streaming, files failing their first full decode, images on the GPU --
+        self.skip_failures = False  # True: a file that fails to decode is a black image, recorded in ``failed``
+        self.failed: dict[int, tuple[str, str]] = {}  # index -> (reason code, detail)
+        self.workers = 0  # decoding processes while streaming (0: threads of this process)
+        self.pin_memory = False  # streamed batches in pinned memory (for copies to a CUDA device)
+        self._stream = None  # tlcore.data.stream.BatchStream, made on first use
+        self._on_device: torch.Tensor | None = None  # every image, (N, 3, S, S) uint8 on a GPU (see keep_on)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -44,6 +51,7 @@ class ImageStore:
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         del state["_lock"]
+        state["_stream"] = None  # worker processes are not passed on
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -66,14 +74,27 @@ class ImageStore:
         if self.fits_in_memory:
             t = self._cache[i]
             if t is None:
-                t = self._cache[i] = self._decode(i)
+                t = self._decode_or_skip(i)
+                if i not in self.failed:
+                    self._cache[i] = t
             return t
-        return self._decode(i)
+        return self._decode_or_skip(i)
 
     def get_batch(self, indices) -> torch.Tensor:
-        """uint8 tensor (B, 3, S, S); images not yet cached are decoded on a few threads."""
+        """uint8 tensor (B, 3, S, S); images not yet cached are decoded on a few threads.
+
+        Streaming (over the budget, with ``workers``): batches announced with :meth:`announce`
+        come from the worker processes, and a run of consecutive indices starts reading ahead.
+        On a GPU (see :meth:`keep_on`) the batch is gathered there. With ``skip_failures`` a
+        file that fails to decode is a black image here and an entry in ``failed``.
+        """
         import torch
 
+        if self._on_device is not None:
+            return self._on_device.index_select(0, torch.as_tensor(list(indices), device=self._on_device.device))
+        streamed = self._streamed(indices)
+        if streamed is not None:
+            return streamed
         idx = [int(i) for i in indices]
         have: dict[int, torch.Tensor] = {}
         missing = []
@@ -85,15 +106,115 @@ class ImageStore:
                 have[i] = t
         if len(missing) > 1:
             with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1, len(missing))) as pool:
-                decoded = list(pool.map(self._decode, missing))
+                decoded = list(pool.map(self._decode_or_skip, missing))
         else:
-            decoded = [self._decode(i) for i in missing]
+            decoded = [self._decode_or_skip(i) for i in missing]
         for i, t in zip(missing, decoded):
             have[i] = t
-            if self.fits_in_memory:
+            if self.fits_in_memory and i not in self.failed:
                 self._cache[i] = t
         if not idx:
             return torch.empty((0, 3, self.image_size, self.image_size), dtype=torch.uint8)
         return torch.stack([have[i] for i in idx])
 
 
+
+    # -- scale (issue 17) --------------------------------------------------------
+    def _decode_or_skip(self, i: int) -> torch.Tensor:
+        """``_decode``; with ``skip_failures`` an unusable file gives a black image and an entry in ``failed``."""
+        if not self.skip_failures:
+            return self._decode(i)
+        try:
+            return self._decode(i)
+        except DataError as e:
+            import torch
+
+            with self._lock:
+                self.failed[i] = (e.code, getattr(e, "detail", "") or e.message)
+            return torch.zeros((3, self.image_size, self.image_size), dtype=torch.uint8)
+
+    @property
+    def streams(self) -> bool:
+        """Whether batches come from decoding worker processes (the images do not fit the budget)."""
+        return not self.fits_in_memory and self.workers > 0
+
+    def _stream_of(self):
+        if self._stream is None:
+            from .stream import BatchStream
+
+            self._stream = BatchStream(self._decode, len(self.paths), (3, self.image_size, self.image_size),
+                                       self.workers, self.pin_memory)
+        return self._stream
+
+    def announce(self, batches) -> None:
+        """The order of the next ``get_batch`` calls (lists of indices): streaming decodes them ahead."""
+        if self.streams:
+            self._stream_of().announce(batches)
+
+    def _streamed(self, indices) -> torch.Tensor | None:
+        """The batch from the worker processes, or None when it was not announced (nor read ahead)."""
+        if not self.streams:
+            return None
+        idx = [int(i) for i in indices]
+        stream = self._stream_of()
+        got = stream.take(idx)
+        if got is None and len(idx) > 1 and idx == list(range(idx[0], idx[0] + len(idx))):
+            # A sequential pass (features, validation): read the rest of the store ahead in batches this big.
+            n, b = len(self.paths), len(idx)
+            stream.announce([list(range(a, min(n, a + b))) for a in range(idx[0], n, b)])
+            got = stream.take(idx)
+        if got is None:
+            return None
+        x, errors = got
+        with self._lock:
+            self.decodes += len(idx)
+            for pos, code, detail in errors:
+                self.failed[idx[pos]] = (code, detail)
+        if errors and not self.skip_failures:
+            pos, code, detail = errors[0]
+            raise DataError(f"Image '{self.paths[idx[pos]]}' is unusable ({code}): {detail}.", code=code)
+        return x
+
+    def subset(self, keep) -> "ImageStore":
+        """A store of the images at ``keep`` (in that order), with what is decoded so far and the same settings.
+
+        A part of streamed data streams too. It starts its own decoding workers when it needs them.
+        """
+        import copy
+
+        keep = [int(i) for i in keep]
+        other = copy.copy(self)  # every setting, whatever the store holds besides these
+        other.paths = [self.paths[i] for i in keep]
+        other._cache = [self._cache[i] for i in keep] if self.fits_in_memory else []
+        other.failed = {}
+        other._stream = None
+        other._on_device = None
+        other._lock = threading.Lock()
+        return other
+
+    def keep_on(self, device, max_fraction: float = 0.4) -> bool:
+        """Move every decoded image to ``device`` (a GPU) as one uint8 tensor, when all are decoded and fit.
+
+        They fit when they take at most ``max_fraction`` of the device's free memory. Batches are then
+        gathered on the device: no copy from the host per batch. Returns whether they moved.
+        """
+        import torch
+
+        if self._on_device is not None:
+            return True
+        if getattr(device, "type", str(device)) != "cuda" or not self.fits_in_memory or not self.paths:
+            return False
+        if any(t is None for t in self._cache):
+            return False
+        need = len(self.paths) * 3 * self.image_size**2
+        free, _ = torch.cuda.mem_get_info(device)
+        if need > max_fraction * free:
+            return False
+        self._on_device = torch.stack(self._cache).to(device)
+        return True
+
+    def close(self) -> None:
+        """Stop decoding workers, if any."""
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
