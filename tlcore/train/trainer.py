@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import math
+import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,13 +16,14 @@ from torch import nn
 
 from .. import events as ev
 from ..config import TrainConfig
-from ..errors import ConfigError, StopRequested, TLError, TrainingError
+from ..errors import ConfigError, DataError, StopRequested, TLError, TrainingError
 from ..models import GroupedNet, Normalize, build_model, get_spec
 from ..optim import AdamW, RelativeGradNorm, WarmupCosine
 from ..plans import FreezePlan, apply_plan, param_groups, plan_of
 from .augment import augment_batch
 from .checkpoint import make_checkpoint, save_checkpoint_atomic
 from .device import Precision, pick_device, seed_everything
+from .distributed import SINGLE, DistContext
 from .metrics import balanced_accuracy, confusion_matrix, per_class_recall
 
 StopFn = Callable[[], bool]
@@ -30,6 +34,11 @@ BATCH_EVENT_INTERVAL_S = 0.25
 
 #: Misclassified validation examples kept for the app to show.
 MAX_MISCLASSIFIED = 24
+
+#: Streaming data: frozen outputs are computed this many images at a time into their file on disk.
+CACHE_PART_IMAGES = 8192
+#: Files that failed to decode named in the warning (the rest are counted).
+MAX_NAMED_FAILURES = 10
 
 
 @dataclass
@@ -53,6 +62,24 @@ class Split:
 
     def __len__(self) -> int:
         return len(self.items)
+
+    def part(self, start: int, stop: int) -> "Split":
+        """Images ``start:stop`` as a split of their own (their own store, no cached rows)."""
+        stop = min(stop, len(self))
+        return Split(self.items[start:stop], self.labels[start:stop], self.store.subset(range(start, stop)))
+
+    def leave_out(self, failed: dict[int, tuple[str, str]]) -> list[tuple[str, str, str]]:
+        """Drop the images at the keys of ``failed`` (index -> (reason, detail)); returns (path, reason, detail) of each."""
+        keep = [i for i in range(len(self.items)) if i not in failed]
+        gone = [(self.items[i][0], *failed[i]) for i in sorted(failed) if 0 <= i < len(self.items)]
+        index = torch.tensor(keep, dtype=torch.long)
+        self.items = [self.items[i] for i in keep]
+        self.labels = self.labels.index_select(0, index)
+        old, self.store = self.store, self.store.subset(keep)
+        old.close()
+        if self.cached is not None:
+            self.cached = self.cached.index_select(0, index.to(self.cached.device))
+        return gone
 
 
 def batch_slices(n: int, batch_size: int) -> list[slice]:
@@ -78,8 +105,12 @@ class Trainer:
     """One fit of one config. Use :func:`train` unless you need the pieces."""
 
     def __init__(self, config: TrainConfig, emit: ev.Emit = ev.ignore, stop: StopFn | None = None,
-                 checkpoint_path: str | Path | None = None):
+                 checkpoint_path: str | Path | None = None, dist: DistContext | None = None):
         self.config = config
+        self.dist = dist or SINGLE  # one rank of a distributed run, or SINGLE (see train/distributed.py)
+        self._scratch: Path | None = None  # this run's own folder for files (streamed feature rows)
+        self._trained = None  # forward through the trained groups (under DDP when distributed); set per epoch
+        self._threads = 0  # torch's compute threads before streaming took some cores for its decoders (0: untouched)
         self.emit = emit
         self.stop = stop or (lambda: False)
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
@@ -116,7 +147,7 @@ class Trainer:
                 f"Image size {self.image_size} px is smaller than {cfg.model} accepts ({self.spec.min_input_size} px).",
                 f"Use an image size of at least {self.spec.min_input_size}, or another model.", code="image_too_small")
         seed_everything(cfg.seed)
-        self.device = pick_device(cfg.device)
+        self.device = self.dist.device or pick_device(cfg.device)
         self.precision = Precision.for_device(self.device)
         self.emit(ev.Status(phase="data", message="Reading the dataset"))
         self.dataset = open_dataset(cfg.data, val_fraction=cfg.val_fraction, seed=cfg.seed)
@@ -144,12 +175,14 @@ class Trainer:
                   ImageStore([p for p, _ in items], self.image_size, budget * len(items) // n_all,
                              crop_pct=self.spec.crop_pct))
             for items in (self.dataset.train, self.dataset.val))
+        self._prepare_streaming()
         self.normalize = Normalize(self.spec.mean, self.spec.std).to(self.device)
         self.net.to(self.device)
         if self.precision.channels_last:
             self.net.to(memory_format=torch.channels_last)
         self.scaler = self.precision.scaler()
         self.gen = torch.Generator().manual_seed(cfg.seed)
+        self._aug_gen = self.dist.augment_generator(self.gen, cfg.seed)
         self.loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
         self.batch_size = min(cfg.batch_size, max(1, len(self.train)))
         if self.batch_size == 1 and len(self.train) > 1 and _has_training_batchnorm(self.net):
@@ -210,8 +243,8 @@ class Trainer:
             self.cache_start = cache_start
             self.train.cached = self.val.cached = None
             if cache_start is not None:
-                self.train.cached = self._compute_cached(self.train, "train")
-                self.val.cached = self._compute_cached(self.val, "validation")
+                self.train.cached = self._cached_outputs(self.train, "train")
+                self.val.cached = self._cached_outputs(self.val, "validation")
         # Only the final phase's model is the plan's result: the best epoch is chosen within it.
         self.best_score, self.best = -1.0, None
         self.emit(ev.PhaseStart(phase=name, epoch=epoch, epochs=epochs, trainable_params=report.trainable_params))
@@ -234,7 +267,7 @@ class Trainer:
                 # The frozen prefix: no graph, no stored activations.
                 with torch.no_grad():
                     x = self.net.forward_until(x, start)
-            return self.net.forward_from(x, start)
+            return self._trained(x, start)
 
     @torch.no_grad()
     def _compute_cached(self, split: Split, phase: str) -> torch.Tensor:
@@ -304,69 +337,102 @@ class Trainer:
     def _train_epoch(self, epoch: int, opt, sched) -> tuple[float, float, int]:
         split = self.train
         perm = torch.randperm(len(split), generator=self.gen)
-        slices = batch_slices(len(split), self.batch_size)
-        steps = len(slices)
+        batches = self.dist.shard(perm, batch_slices(len(split), self.batch_size))  # this process's share
+        steps = len(batches)
+        if split.cached is None:
+            split.store.announce([idx.tolist() for idx, _ in batches])  # streaming: decoded ahead in this order
+        self._trained = self.dist.trained_part(self.net)  # DDP around the trained groups when distributed
         self.net.train()
         total_loss = 0.0
         correct = torch.zeros((), device=self.device, dtype=torch.long)
         seen = 0
         t0 = time.time()
-        for step, sl in enumerate(slices, 1):
+        for step, (idx, global_rows) in enumerate(batches, 1):
             self._check_stop()
-            idx = perm[sl]
             # index_select: the same rows as labels[idx], several times cheaper for small batches
             y = split.labels.index_select(0, idx).to(self.device, non_blocking=True)
+            rows = len(idx)
             if split.cached is not None:
-                x = split.cached.index_select(0, idx.to(split.cached.device))
+                # .to: rows kept on disk (streamed data) come to the device batch by batch
+                x = split.cached.index_select(0, idx.to(split.cached.device)).to(self.device, non_blocking=True)
                 if x.dim() == 4 and self.precision.channels_last:
                     x = x.contiguous(memory_format=torch.channels_last)  # index_select returns NCHW
                 with self.precision.autocast():
-                    logits = self.net.forward_from(x, self.cache_start)
+                    logits = self._trained(x, self.cache_start)
             else:
                 x = self._fetch(split, idx.tolist())
+                if split.store.failed:
+                    x, y, rows = self._without_failed(split, idx, x, y)
                 if self.augment:
-                    x = augment_batch(x, self.gen)
+                    x = augment_batch(x, self._aug_gen)
                 logits = self._forward_train(x)
             loss = self.loss_fn(logits.float(), y)
+            if not rows:
+                loss = loss * 0.0  # every image of this share failed to decode: a step that changes nothing
             loss_value = loss.item()  # one read serves the divergence check, the mean and the events
             self._check_loss(loss_value, epoch, step)
             opt.zero_grad(set_to_none=True)
-            self.scaler.scale(loss).backward()
+            self.scaler.scale(self.dist.scale_loss(loss, rows, global_rows)).backward()
             if self.lr_rule is not None:
                 self.lr_rule.observe()
             self.scaler.step(opt)
             self.scaler.update()
             sched.step()
-            total_loss += loss_value * len(idx)
-            correct += (logits.argmax(1) == y).sum()
-            seen += len(idx)
+            total_loss += loss_value * rows
+            if rows:
+                correct += (logits.argmax(1) == y).sum()
+            seen += rows
             self._maybe_batch_event(epoch, step, steps, seen, t0, loss_value)
-        return total_loss / max(1, seen), float(correct) / max(1, seen), seen
+        total_loss, right, seen = self.dist.sum(total_loss, float(correct), seen)  # over every process
+        self._leave_out_failed(split, "training")
+        return total_loss / max(1, seen), right / max(1, seen), int(seen)
 
     @torch.no_grad()
     def _evaluate(self) -> tuple[float, torch.Tensor, torch.Tensor]:
         """(mean loss, predictions, confidences) on the validation split."""
         split = self.val
         self.net.eval()
-        n = len(split)
         bs = max(self.config.batch_size, 64)
-        loss_sum, preds, confs = 0.0, [], []
-        for i in range(0, n, bs):
+        loss_sum, positions, preds, confs = 0.0, [], [], []
+        batches = self.dist.eval_batches(len(split), bs)  # distributed: this process's share
+        if split.cached is None:
+            split.store.announce([list(b) for b in batches if len(b)])  # streaming: decoded ahead
+        for batch in batches:
             self._check_stop()
-            y = split.labels[i:i + bs].to(self.device)
+            if not len(batch):
+                continue  # the other processes still have a batch; the stop check above kept them in step
+            rows = slice(batch.start, batch.stop, batch.step)
+            kept = list(batch)
+            y = split.labels[rows].to(self.device)
             with self.precision.autocast():
                 if split.cached is not None:
-                    logits = self.net.forward_from(split.cached[i:i + bs], self.cache_start)
+                    logits = self.net.forward_from(split.cached[rows].to(self.device), self.cache_start)
                 else:
-                    logits = self.net(self._fetch(split, range(i, min(n, i + bs))))
+                    x = self._fetch(split, batch)
+                    if split.store.failed:  # files failing their first decode count for nothing
+                        keep = [k for k, i in enumerate(kept) if i not in split.store.failed]
+                        if not keep:
+                            continue
+                        x, y, kept = x[keep], y[keep], [kept[k] for k in keep]
+                    logits = self.net(x)
             logits = logits.float()
             loss_sum += float(F.cross_entropy(logits, y, reduction="sum"))
             c, p = logits.softmax(1).max(1)
+            positions += kept
             preds.append(p)
             confs.append(c)
         pred = torch.cat(preds).cpu() if preds else torch.empty(0, dtype=torch.long)
         conf = torch.cat(confs).cpu() if confs else torch.empty(0)
-        return loss_sum / max(1, n), pred, conf
+        failed = dict(split.store.failed)
+        if self.dist.enabled:  # every process gets every prediction, in the split's order
+            parts = self.dist.gather((positions, pred, conf, loss_sum, failed))
+            positions = [i for part in parts for i in part[0]]
+            order = sorted(range(len(positions)), key=positions.__getitem__)
+            pred, conf = (torch.cat([part[k] for part in parts])[order] for k in (1, 2))
+            loss_sum = sum(part[3] for part in parts)
+            failed = {i: f for part in parts for i, f in part[4].items()}
+        self._leave_out_failed(split, "validation", failed)
+        return loss_sum / max(1, len(pred)), pred, conf
 
     def _save_best(self, epoch_end: ev.EpochEnd) -> None:
         self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.net.state_dict().items()}
@@ -422,8 +488,8 @@ class Trainer:
         self.setup()
         setup_s = time.time() - t_start
         if self.cache_start is not None:
-            self.train.cached = self._compute_cached(self.train, "train")
-            self.val.cached = self._compute_cached(self.val, "validation")
+            self.train.cached = self._cached_outputs(self.train, "train")
+            self.val.cached = self._cached_outputs(self.val, "validation")
         cache_s = time.time() - t_start - setup_s
         if self.imbalanced:
             self.emit(ev.Warning_(code="imbalanced_best", message=(
@@ -433,7 +499,8 @@ class Trainer:
         phases = self.phases()
         self.emit(ev.FitStart(
             epochs=sum(n for _, _, n in phases), steps_per_epoch=steps, num_train=len(self.train),
-            num_val=len(self.val), classes=self.classes, device=str(self.device), plan=cfg.plan, model=cfg.model,
+            num_val=len(self.val), classes=self.classes, device=self.dist.describe(self.device), plan=cfg.plan,
+            model=cfg.model,
             trainable_params=self.plan_report.trainable_params, frozen_params=self.plan_report.frozen_params,
             plan_report=self.plan_report.to_json(), feature_cache=self.cache_start is not None, lr=cfg.head_lr,
             body_lr=0.0 if self.plan.spec.trains == "head" else cfg.head_lr * self.plan.body_lr_mult,
@@ -466,7 +533,7 @@ class Trainer:
             try:
                 end = self._epoch(epoch, opt, sched)
             except torch.OutOfMemoryError:
-                if retried_oom or self.batch_size <= 2:
+                if retried_oom or self.batch_size <= 2 or self.dist.enabled:  # ranks cannot retry one alone
                     raise TrainingError(
                         f"Out of GPU memory even at batch size {self.batch_size}.",
                         "Use a smaller --batch-size or --image-size, a smaller model, or train on the CPU.",
@@ -483,10 +550,143 @@ class Trainer:
                 continue
             if epoch == 1:
                 self._decodes_after_1 = self.train.store.decodes + self.val.store.decodes
+                self._images_to_device()
             self.epochs_completed = epoch
             self.emit(end)
             epoch += 1
         return epoch
+
+    # -- scale (issue 17): streaming, failed files, images on the GPU ------------------
+    def _prepare_streaming(self) -> None:
+        """Both stores: failures skipped (and reported), and decoding workers for images over the budget."""
+        from ..data.stream import default_workers, usable_cores
+
+        workers = self.config.workers if self.config.workers is not None else default_workers(self.config.nproc_per_node)
+        for split in (self.train, self.val):
+            split.store.skip_failures = True
+            split.store.workers = workers
+            split.store.pin_memory = self.device.type == "cuda"
+        if workers and self.device.type == "cpu" and any(s.store.streams for s in (self.train, self.val)):
+            # Leave the decoding workers their cores: a compute thread and a decoder on one core slow each
+            # other down many times over (measured 5-20x on 2 cores), far more than one thread fewer costs.
+            self._threads = torch.get_num_threads()
+            torch.set_num_threads(max(1, min(self._threads, usable_cores() - workers)))
+
+    def _without_failed(self, split: Split, idx: torch.Tensor, x: torch.Tensor, y: torch.Tensor):
+        """The batch without the images that failed to decode: (x, y, images left); all of it when none is left."""
+        keep = [k for k, i in enumerate(idx.tolist()) if i not in split.store.failed]
+        if len(keep) == len(idx):
+            return x, y, len(idx)
+        if not keep:
+            return x, y, 0
+        k = torch.tensor(keep, device=x.device)
+        return x.index_select(0, k), y.index_select(0, k.to(y.device)), len(keep)
+
+    def _leave_out_failed(self, split: Split, phase: str, failed: dict | None = None) -> None:
+        """Files that failed their first full decode leave ``split`` for good, with a warning naming them.
+
+        Datasets checked from headers (see tlcore.data.headers) meet such files only when training
+        decodes them; every process of a distributed run leaves out the same ones.
+        """
+        if failed is None:
+            failed = dict(split.store.failed)
+            if self.dist.enabled:
+                failed = {i: f for part in self.dist.gather(failed) for i, f in part.items()}
+        if not failed:
+            return
+        gone = split.leave_out(failed)
+        root = getattr(self.dataset, "root", "") or ""
+        names = [f"{os.path.relpath(p, root) if root else p} ({reason})" for p, reason, _ in gone]
+        shown = ", ".join(names[:MAX_NAMED_FAILURES]) + (f" and {len(names) - MAX_NAMED_FAILURES} more"
+                                                           if len(names) > MAX_NAMED_FAILURES else "")
+        if not len(split):
+            raise DataError(f"None of the {phase} images could be decoded ({shown}).",
+                            "Check that the files are images that open in an image viewer.", code="no_images")
+        self.emit(ev.Warning_(code="images_left_out", message=(
+            f"{len(gone)} {phase} image{'s' if len(gone) > 1 else ''} could not be decoded and "
+            f"{'are' if len(gone) > 1 else 'is'} left out of this run: {shown}.")))
+
+    def _scratch_dir(self) -> Path:
+        """A folder for this fit's files (removed when it ends); a distributed run's shared folder."""
+        if self.dist.scratch is not None:
+            return self.dist.scratch
+        if self._scratch is None:
+            from ..paths import cache_dir
+
+            root = cache_dir() / "scratch"
+            root.mkdir(parents=True, exist_ok=True)
+            self._scratch = Path(tempfile.mkdtemp(prefix="fit-", dir=root))
+        return self._scratch
+
+    def _cached_outputs(self, split: Split, phase: str) -> torch.Tensor:
+        """:meth:`_compute_cached` for a split, kept where it belongs; failed files leave the split.
+
+        An ordinary run whose images fit the budget keeps the outputs in memory, as computed.
+        Streamed images: the outputs are computed part by part into a file and used memory-mapped,
+        never whole in memory. A distributed run: one process per machine computes them, the
+        others read its file.
+        """
+        from ..data.stream import RowWriter, read_rows
+
+        streaming = not split.store.fits_in_memory
+        if not streaming and not self.dist.enabled:
+            out = self._compute_cached(split, phase)
+            failed = dict(split.store.failed)
+            if failed:
+                keep = torch.tensor([i for i in range(len(split)) if i not in failed], device=out.device)
+                out = out.index_select(0, keep)
+            self._leave_out_failed(split, phase, failed)
+            return out
+
+        def write(path: Path) -> None:
+            writer = RowWriter(path, len(split))
+            failed: dict[str, tuple[str, str]] = {}
+            step = CACHE_PART_IMAGES if streaming else max(1, len(split))
+            try:
+                for start in range(0, len(split), step):
+                    part = split.part(start, start + step) if streaming else split
+                    label = phase if len(split) <= step else f"{phase}, part {start // step + 1}/{-(-len(split) // step)}"
+                    out = self._compute_cached(part, label)
+                    bad = part.store.failed
+                    if bad:
+                        out = out.index_select(0, torch.tensor([i for i in range(len(part)) if i not in bad],
+                                                               device=out.device))
+                        failed.update({str(start + i): f for i, f in bad.items()})
+                    writer.append(out)
+                    if part is not split:
+                        part.store.close()
+                writer.finish({"failed": failed})
+            except BaseException:
+                writer.abandon()
+                raise
+
+        name = f"{phase}-{self.cache_start}"
+        if self.dist.enabled:
+            path = self.dist.shared_rows(name, write, self.stop)
+        else:
+            path = self._scratch_dir() / f"{name}.npy"
+            write(path)
+        rows, extra = read_rows(path, mmap=streaming)
+        self._leave_out_failed(split, phase, {int(k): tuple(v) for k, v in extra.get("failed", {}).items()})
+        return rows if streaming else rows.to(self.device)
+
+    def _images_to_device(self) -> None:
+        """After epoch 1 on a GPU: the decoded images move there when they fit, so batches need no copy."""
+        if self.device.type == "cuda" and self.cache_start is None:
+            for split in (self.train, self.val):
+                split.store.keep_on(self.device)
+
+    def close(self) -> None:
+        """Stop decoding workers, give back the compute threads and remove this fit's files."""
+        if self._threads:
+            torch.set_num_threads(self._threads)
+            self._threads = 0
+        for split in (getattr(self, "train", None), getattr(self, "val", None)):
+            if split is not None:
+                split.store.close()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def _result(self, status: str, seconds: float) -> TrainResult:
         b = self.best
@@ -495,12 +695,13 @@ class Trainer:
 
 
 def train(config: TrainConfig, emit: ev.Emit = ev.ignore, stop: StopFn | None = None,
-          checkpoint_path: str | Path | None = None) -> TrainResult:
+          checkpoint_path: str | Path | None = None, dist: DistContext | None = None) -> TrainResult:
     """Fit one config, emitting events. Returns the result; ``stop()`` ends it early with status 'stopped'.
 
-    User-facing problems raise :class:`TLError` after a ``failed`` event.
+    User-facing problems raise :class:`TLError` after a ``failed`` event. ``dist``: this process's
+    place in a distributed run (see tlcore.train.distributed); None for an ordinary run.
     """
-    trainer = Trainer(config, emit, stop, checkpoint_path)
+    trainer = Trainer(config, emit, stop, checkpoint_path, dist)
     t0 = time.time()
     try:
         return trainer.fit()
@@ -511,3 +712,5 @@ def train(config: TrainConfig, emit: ev.Emit = ev.ignore, stop: StopFn | None = 
     except TLError as exc:
         emit(ev.Failed(code=exc.code, message=exc.user_message()))
         raise
+    finally:
+        trainer.close()
