@@ -58,6 +58,9 @@ def cmd_inspect(args) -> int:
             print(f"  {s['path']}: {s['reason']} {s.get('detail', '')}".rstrip())
     for w in info.get("warnings", []):
         print(f"warning: {w['code']} {w.get('params', '')}")
+    if info.get("checked") == "header":
+        print("checked from file headers (a large folder): an image that fails to decode is skipped, and named, "
+              "when training first reads it")
     return 0
 
 
@@ -138,7 +141,8 @@ def cmd_train(args) -> int:
     config = service.make_config(data, model, plan, top_stages or 1, args.epochs, args.batch_size, args.lr, augment,
                                  weights=args.weights, image_size=args.image_size or 0,
                                  body_lr_mult=args.body_lr_mult, seed=args.seed, device=args.device,
-                                 block=args.block, lr_decay=args.lr_decay, bn=args.bn, probe_epochs=args.probe_epochs)
+                                 block=args.block, lr_decay=args.lr_decay, bn=args.bn, probe_epochs=args.probe_epochs,
+                                 **_scale_settings(args))
     service.check_run(config)  # bad data, sizes or files are refused here, before a process starts
     store = service.run_store(args.runs_dir)
     run_id = service.start_run(store, config, quadrant=quadrant, dataset=Path(args.path).name, check=False)
@@ -329,6 +333,37 @@ def cmd_worker(args) -> int:
     return run_worker(args.run_dir)
 
 
+# -- scale (issue 17): streaming and torchrun ------------------------------------
+
+
+def _scale_settings(args) -> dict:
+    """The train command's streaming and multi-process settings, as TrainConfig fields."""
+    return {"memory_budget_mb": args.memory_budget_mb, "workers": args.workers, "nproc_per_node": args.nproc_per_node,
+            "nnodes": args.nnodes, "rdzv_endpoint": args.rdzv_endpoint}
+
+
+def _add_scale_flags(s) -> None:
+    from .config import default
+
+    s.add_argument("--memory-budget-mb", type=int, default=default("memory_budget_mb"),
+                   help="decoded images kept in memory up to this size; above it they stream from disk (0: always stream)")
+    s.add_argument("--workers", type=int, default=None,
+                   help="processes decoding images while they stream (default: from the cores; 0: none)")
+    s.add_argument("--nproc-per-node", type=int, default=1,
+                   help="training processes on this machine, under torchrun (one per GPU on CUDA; gloo on CPUs)")
+    s.add_argument("--nnodes", type=int, default=1, help="machines taking part (run the same command on each)")
+    s.add_argument("--rdzv-endpoint", default="", help="HOST:PORT of the first machine, where they meet (with --nnodes)")
+
+
+def cmd_rank(args) -> int:
+    from .launch import run_rank
+
+    return run_rank(args.run_dir)
+
+
+# -- end of scale ----------------------------------------------------------------
+
+
 def cmd_lab(args) -> int:
     if args.lab_cmd == "make":
         from . import service
@@ -448,6 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default=default("device"))
     s.add_argument("--runs-dir", default=None)
     s.add_argument("--seed", type=int, default=default("seed"))
+    _add_scale_flags(s)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_train)
 
@@ -479,6 +515,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("worker", help=argparse.SUPPRESS)
     s.add_argument("run_dir")
     s.set_defaults(func=cmd_worker)
+
+    s = sub.add_parser("rank", help=argparse.SUPPRESS)  # one process of a distributed run, started by torchrun
+    s.add_argument("run_dir")
+    s.set_defaults(func=cmd_rank)
 
     s = sub.add_parser("lab", help="the offline lab world: make data, pretrain labnet, run the experiment")
     lab = s.add_subparsers(dest="lab_cmd", required=True, parser_class=_Parser)

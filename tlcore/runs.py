@@ -124,6 +124,7 @@ class RunInfo:
     quadrant: int = 0  # the map's quadrant when the plan came from it (0: unknown)
     dataset: str = ""  # the dataset's name as the user saw it
     num_classes: int = 0
+    session: str = ""  # the app session that started it ("" from the CLI)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -185,8 +186,9 @@ class RunStore:
 
     # -- create / start ------------------------------------------------------
     def create(self, config: TrainConfig, label: str = "", group: str = "", *, quadrant: int = 0,
-               dataset: str = "", num_classes: int = 0) -> str:
-        """A queued run directory for ``config``; ``label``, ``group`` and the dataset's name go to meta.json."""
+               dataset: str = "", num_classes: int = 0, session: str = "") -> str:
+        """A queued run directory for ``config``; ``label``, ``group``, the dataset's name and the
+        starting session (see :meth:`queued_by`) go to meta.json."""
         self._ensure_dir()
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{config.plan}-{secrets.token_hex(3)}"
         d = self.runs_dir / run_id
@@ -195,6 +197,8 @@ class RunStore:
             write_json_atomic(d / "config.json", config.to_json())
             meta = {"label": label, "group": group, "max_concurrent": self.max_concurrent, "created": time.time(),
                     "quadrant": int(quadrant), "dataset": dataset, "num_classes": int(num_classes)}
+            if session:
+                meta["session"] = session
             write_json_atomic(d / "meta.json", meta)
             write_json_atomic(d / "status.json", {"status": "queued", "created": meta["created"], "pid": None})
             (d / "events.jsonl").touch()
@@ -279,6 +283,7 @@ class RunStore:
             num_classes=int(meta.get("num_classes", 0) or 0),
             group=meta.get("group", ""),
             device=st.get("device", ""),
+            session=meta.get("session", ""),
         )
         if info.status in ACTIVE_STATES:
             self._check_liveness(d, info, st)
@@ -290,7 +295,7 @@ class RunStore:
             alive = True
         stop_req = read_json(d / "stop", None)
         if alive and stop_req and time.time() - float(stop_req.get("time", 0)) > STOP_GRACE_S:
-            self._kill(info.pid)
+            self._kill(info.pid, d)
             alive = False
             self._finalize(d, st, "stopped", "Stopped (the run did not end by itself in time and was ended).")
             info.status, info.message = "stopped", "Stopped."
@@ -365,17 +370,51 @@ class RunStore:
         info = self.wait(run_id, timeout=grace_s, poll=0.05)
         if not info.active:
             return info
-        self._kill(info.pid)
+        self._kill(info.pid, d)
         time.sleep(0.05)
         return self.get(run_id)
 
-    def _kill(self, pid: int | None) -> None:
+    def _kill(self, pid: int | None, d: Path | None = None) -> None:
+        """Kill a run's process and, for a distributed run (``d``: its directory), torchrun and every rank."""
         if pid:
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-            self._reap()
+        if d is not None and (d / ".ranks").is_dir():
+            from .launch import kill_ranks
+
+            st = read_json(d / "status.json", {}) or {}
+            launcher = st.get("launcher_pid")
+            if launcher and pid_alive(launcher, started=st.get("launcher_start")):
+                try:
+                    os.kill(launcher, signal.SIGKILL)
+                except OSError:
+                    pass
+            kill_ranks(d)
+        self._reap()
+
+    # -- sessions (issue 17) ---------------------------------------------------
+    def queued_by(self, session: str) -> list[RunInfo]:
+        """The queued runs a session started (meta.json ``session``), oldest first, with their queue places."""
+        return [r for r in self.list() if r.status == "queued" and r.session == session]
+
+    def submit_lock(self):
+        """A lock held while a session's queue is checked and its run created (one at a time per runs folder)."""
+        import contextlib
+        import fcntl
+
+        @contextlib.contextmanager
+        def held():
+            self._ensure_dir()
+            with open(self.runs_dir / ".submit.lock", "a+") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+
+        return held()
 
     def delete(self, run_id: str) -> None:
         import shutil

@@ -19,6 +19,10 @@ from .runs import RUN_ID_RE, pid_alive, process_start_time
 
 #: While a run lives it marks its data as used this often (seconds), so that the cache never evicts it.
 TOUCH_INTERVAL_S = 60.0
+#: A queued run looks for a free slot this often (seconds) when it is next in line; one waiting
+#: behind k more runs than there are slots looks k+1 times less often, at most every QUEUE_POLL_MAX_S.
+QUEUE_POLL_S = 0.2
+QUEUE_POLL_MAX_S = 2.0
 
 
 class RunRecorder:
@@ -90,7 +94,8 @@ def _acquire_slot(runs_dir: Path, run_id: str, device_key: str, max_concurrent: 
                     return fh
                 except OSError:
                     fh.close()
-        time.sleep(0.2)
+        # Runs far back in a long queue (a class of thirty) look less often: each look reads every run's files.
+        time.sleep(min(QUEUE_POLL_MAX_S, QUEUE_POLL_S * (1 + max(0, ahead - max_concurrent))))
     return None
 
 
@@ -127,6 +132,12 @@ def run_worker(run_dir: str | Path) -> int:
             rec.set_status(status="stopped", message="Stopped before it started.", ended=time.time())
             return 0
         rec.set_status(status="running", started=time.time())
+        if config.world_size > 1:  # several processes: torchrun runs the ranks, this process supervises them
+            from .launch import run_distributed
+
+            final = run_distributed(run_dir, config, rec, stopped)
+            rec.set_status(ended=time.time(), **final)
+            return 1 if final["status"] == "failed" else 0
         from .faults import inject
         from .train import train  # torch: only now that this run may use the device
 
