@@ -5,6 +5,7 @@ import ui
 from tlcore import service
 from ui import research
 from tlcore.i18n import plan_name, t
+from ui import scale  # issue 17: GPUs and the per-session queue limit
 from ui import weights as ui_weights  # issue 11: the starting-weights widget
 
 L = ui.lang()
@@ -43,14 +44,16 @@ with ui.errors():
         augment = c4.checkbox(t("augment_label", L), help=t("augment_help", L), **ui.keep("augment", rec.augment))
         # issue 11: pretrained, a weights-folder file or an upload, checked here (replaces the download warning)
         weights = ui_weights.picker(model, ds["num_classes"], key="train_weights") if plan != "scratch" else "none"
+        gpus = scale.gpus_setting()  # issue 17: "GPUs: N" when more than one is visible
         preview = service.plan_preview(model, plan, top_stages, ds["num_classes"], **options)
         st.caption(ui.device_text() + " " + t("train_plan_caption", L, trainable=preview.trainable_params,
                                                  frozen=preview.frozen_params))
         quadrant = st.session_state.get("plan_quadrant") or rec.quadrant
         if st.button(t("start", L), key="start_run", type="primary", disabled=weights is None):
-            with ui_weights.action_errors(model):  # issue 11: a refused start shows here
+            # issue 11: a refused start shows here; issue 17: the run counts for this session (one queued at a time)
+            with ui_weights.action_errors(model), scale.submitting():
                 ui.start_run(ds, dict(model=model, plan=plan, top_stages=top_stages, epochs=epochs, batch_size=batch_size,
-                                      lr=lr, augment=augment, weights=weights, **options), quadrant)
+                                      lr=lr, augment=augment, weights=weights, **options, **gpus), quadrant)
 
     run_id = st.session_state.get("current_run") if st.query_params.get("run") else None
     if run_id:

@@ -1,13 +1,15 @@
 """Runs for the app and the CLI: configs from settings, checks before a process starts, launching and following runs."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
-from ..errors import ConfigError
+from ..errors import ConfigError, RunError
 from ..fsutil import read_json
 from . import defaults
 
@@ -52,6 +54,7 @@ def check_run(config: "TrainConfig", dataset: bool = True, num_classes: int = 0)
 
     spec = get_spec(config.model)
     size = config.image_size or spec.input_size
+    check_processes(config)
     if size < spec.min_input_size:
         raise ConfigError(f"Image size {size} px is smaller than {config.model} accepts ({spec.min_input_size} px).",
                           f"Use --image-size {spec.min_input_size} or more, or another model.", code="image_too_small")
@@ -70,12 +73,86 @@ def check_run(config: "TrainConfig", dataset: bool = True, num_classes: int = 0)
 
 
 def start_run(store: "RunStore", config: "TrainConfig", *, label: str = "", group: str = "", quadrant: int = 0,
-              dataset: str = "", num_classes: int = 0, check: bool = True) -> str:
-    """Check ``config`` (see :func:`check_run`, without reopening the data), then launch its run process."""
+              dataset: str = "", num_classes: int = 0, check: bool = True, session: str | None = None) -> str:
+    """Check ``config`` (see :func:`check_run`, without reopening the data), then launch its run process.
+
+    ``session`` (default: the one :func:`session_scope` set, else none) is the app session starting
+    the run: it may have at most :func:`session_queue_limit` queued requests at once (a comparison's
+    runs, one ``group``, count once). Raises RunError (code ``session_queue_limit``, with ``params``
+    ``limit``, ``run_id`` and ``position`` of its first queued run) when it has them already.
+    """
     if check:
         check_run(config, dataset=False, num_classes=num_classes)
-    return store.start(config, label=label or config.plan, group=group, quadrant=quadrant, dataset=dataset,
-                       num_classes=num_classes)
+    session = _SESSION.get() if session is None else session
+    meta = dict(label=label or config.plan, group=group, quadrant=quadrant, dataset=dataset, num_classes=num_classes)
+    if not session:
+        return store.start(config, **meta)
+    with store.submit_lock():  # two clicks at once from one session: the second sees the first's run
+        _check_session_queue(store, session, group)
+        return store.start(config, session=session, **meta)
+
+
+# -- scale (issue 17): one student cannot fill the queue ------------------------
+
+#: Queued requests one app session may have at once (``TLCORE_SESSION_QUEUE_LIMIT``; 0: no limit).
+SESSION_QUEUE_ENV = "TLCORE_SESSION_QUEUE_LIMIT"
+DEFAULT_SESSION_QUEUE_LIMIT = 1
+
+_SESSION: contextvars.ContextVar[str] = contextvars.ContextVar("tlcore_session", default="")
+
+
+def session_queue_limit() -> int:
+    """How many queued requests (a run, or a comparison's runs) one session may have; 0 is no limit."""
+    raw = os.environ.get(SESSION_QUEUE_ENV, "").strip()
+    try:
+        return max(0, int(raw)) if raw else DEFAULT_SESSION_QUEUE_LIMIT
+    except ValueError:
+        raise ConfigError(f"{SESSION_QUEUE_ENV}={raw!r} is not a whole number.",
+                          f"Set it to e.g. 2, 0 for no limit, or unset it for the default ({DEFAULT_SESSION_QUEUE_LIMIT}).",
+                          code="session_queue_limit_setting") from None
+
+
+@contextlib.contextmanager
+def session_scope(session: str):
+    """Runs started inside the block belong to ``session`` (the app's session key)."""
+    token = _SESSION.set(session)
+    try:
+        yield
+    finally:
+        _SESSION.reset(token)
+
+
+def _check_session_queue(store: "RunStore", session: str, group: str) -> None:
+    limit = session_queue_limit()
+    if not limit:
+        return
+    queued = store.queued_by(session)
+    requests = {r.group or r.run_id for r in queued} - ({group} if group else set())
+    if len(requests) >= limit:
+        first = queued[0]
+        err = RunError(
+            f"You already have {len(requests)} run{'s' if len(requests) > 1 else ''} waiting in the queue "
+            f"({first.run_id}, place {first.queue_position}); a session may have {limit} at a time.",
+            "Wait until it starts training, or stop it, then start another.", code="session_queue_limit")
+        err.params = {"limit": limit, "run_id": first.run_id, "position": first.queue_position}
+        raise err
+
+
+def check_processes(config: "TrainConfig") -> None:
+    """Refuse more processes on this machine than it has GPUs, when the run would use CUDA. Raises ConfigError."""
+    if config.world_size > 1 and config.device in ("auto", "cuda") and 0 < gpu_count() < config.nproc_per_node:
+        raise ConfigError(f"{config.nproc_per_node} processes need {config.nproc_per_node} GPUs; {gpu_count()} "
+                          f"are visible.", f"Use --nproc-per-node {gpu_count()} or fewer.", code="not_enough_gpus")
+
+
+def gpu_count() -> int:
+    """CUDA GPUs visible to a run (0 without CUDA): the app offers "GPUs: N" when there are several."""
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+# -- end of scale ------------------------------------------------------------------
 
 
 def watch(store: "RunStore", run_id: str, poll_s: float = 0.2) -> Iterator[list["Event"]]:
