@@ -58,6 +58,10 @@ What each figure compares, and why that is fair:
    with efficientnet_lite0 on 400 real photos at 224 px (features computed once, into an empty
    disk cache) over one plain inference pass over the same files; see tlcore.bench.real.
 
+8-9. ``streaming_throughput_ratio``, ``inspect_images_per_s`` (data larger than memory, part "lab"):
+   streamed over in-memory training throughput, and ``inspect`` on 10,000 generated JPEGs checked
+   from their headers; see tlcore.bench.streaming.
+
 Figures 1-6 run with the disk feature cache off (``TLCORE_FEATURE_CACHE=0``): they time the
 in-memory paths, and a repetition must not find the features of the one before it.
 
@@ -86,6 +90,7 @@ from .inprocess import bench_full, bench_head, bench_top  # noqa: E402
 from .plain import _warm_up, load_plain_data  # noqa: E402
 from .processes import bench_runs  # noqa: E402
 from .real import bench_real  # noqa: E402
+from .streaming import bench_streaming  # noqa: E402
 
 
 
@@ -130,6 +135,7 @@ def run_bench(tiny: bool = False, device: str = "auto", only: str | None = None)
                 result.update(bench_top(data_dir, data, setup, dev))
                 del data
                 result.update(bench_runs(data_dir, Path(tmp) / "runs", setup, dev))
+                result.update(bench_streaming(Path(tmp), data_dir, setup, dev, tiny))
         finally:
             if old_feature_cache is None:
                 os.environ.pop("TLCORE_FEATURE_CACHE", None)

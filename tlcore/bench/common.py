@@ -24,7 +24,7 @@ TARGETS = {
 }
 #: Figures reported without a target.
 EXTRAS = ("top_peak_memory_ratio", "data_epoch_speedup", "real_head_accuracy", "real_probe_accuracy",
-          "real_head_probe_gap")
+          "real_head_probe_gap", "streaming_throughput_ratio", "inspect_images_per_s", "inspect_full_images_per_s")
 
 POLL_INTERVAL_S = 0.5
 
