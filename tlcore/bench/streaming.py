@@ -5,6 +5,8 @@
    ``DataLoader`` worker processes, a few batches ahead); training images per second of epochs 2..
    (epoch 1 decodes in both), streamed over in memory. Both fits use the same data, model,
    batch order and seed (and reach the same accuracy); the two alternate in order between repetitions.
+   On a CPU a streamed fit leaves its decoding workers their cores (fewer compute threads); the
+   in-memory fit runs with that many threads too, so that the figure compares the data paths only.
 9. ``inspect_images_per_s``: ``inspect`` (``tlcore.service.inspect_dataset``) on a folder of 10,000
    generated JPEGs (10 classes, 256x192), which it checks from headers (more than
    ``DataLimits.full_check_max_files`` files); ``inspect_full_images_per_s`` is the same folder
@@ -21,6 +23,7 @@ import numpy as np
 import torch
 
 from ..data.limits import DataLimits
+from ..data.stream import default_workers, usable_cores
 from ..train import train
 from .common import BenchSetup, _log, _median
 from .inprocess import Recorded, _throughput, ours_config
@@ -42,7 +45,13 @@ def bench_streaming_throughput(data_dir: Path, setup: BenchSetup, device: torch.
             if who == "stream":
                 cfg = cfg.with_(memory_budget_mb=0)
             rec = Recorded()
-            train(cfg, rec)
+            threads = torch.get_num_threads()
+            if who == "memory" and device.type == "cpu":  # the threads the streamed fit keeps (see above)
+                torch.set_num_threads(max(1, min(threads, usable_cores() - default_workers())))
+            try:
+                train(cfg, rec)
+            finally:
+                torch.set_num_threads(threads)
             got[who] = (_throughput(rec.timings), rec.fit_end.best_val_accuracy, rec.fit_end.decodes_after_epoch1)
         ratios.append(got["stream"][0] / got["memory"][0])
         raw.append({"memory_images_per_s": round(got["memory"][0], 1), "stream_images_per_s": round(got["stream"][0], 1),
