@@ -3,7 +3,8 @@
 Layout of ``RUNS_DIR/<run_id>/``: ``config.json`` (the TrainConfig), ``meta.json``
 (label, group, queue settings), ``events.jsonl`` (append-only, one event a line),
 ``status.json`` (rewritten atomically), ``best.pt`` (atomic), ``log.txt`` (the
-process's own output and any traceback), and ``stop`` (a stop request).
+process's own output and any traceback), ``stop`` (a stop request), and for a run on
+several processes ``.ranks/`` (each rank's record; see tlcore.launch).
 
 Queueing needs no scheduler process: a run's worker waits for a free device slot
 (an ``flock`` on ``RUNS_DIR/.slots/<device>-<i>.lock``), in order of creation. A

@@ -1,7 +1,9 @@
 """The run process: waits for a device slot, trains, and records events and status in its run directory.
 
 While it waits it holds only the standard library and tlcore's light modules: torch is
-imported once its slot comes, so a class's queued runs cost a few tens of MB each.
+imported once its slot comes, so a class's queued runs cost a few tens of MB each. A run on
+several processes is trained by torchrun's ranks, which this process launches and supervises
+(tlcore.launch); it never imports torch then.
 """
 from __future__ import annotations
 

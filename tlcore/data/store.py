@@ -1,4 +1,4 @@
-"""The decoded-image cache: images decoded once to uint8 tensors, kept in memory within a budget."""
+"""The decoded-image cache: images decoded once to uint8 tensors, kept in memory within a budget (else streamed)."""
 from __future__ import annotations
 
 import os
