@@ -190,3 +190,34 @@ def test_cli_flags_reach_the_config():
                                       "h:29400", "--workers", "3", "--memory-budget-mb", "0"])
     assert _scale_settings(args) == {"memory_budget_mb": 0, "workers": 3, "nproc_per_node": 2, "nnodes": 2,
                                      "rdzv_endpoint": "h:29400"}
+
+
+def test_train_page_offers_gpus_when_several_are_visible(tmp_path, monkeypatch):
+    """"GPUs: N" on the Train page with more than one GPU; the choice reaches the run's config."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from tlcore import service
+
+    monkeypatch.setenv("TLCORE_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("TLCORE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(service.defaults, "LAB_DEFAULT_PER_CLASS", 10)
+    monkeypatch.setattr(service.defaults, "LAB_VAL_PER_CLASS", 10)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    started = []
+    monkeypatch.setattr(service, "start_run", lambda store, config, **kw: started.append(config) or "run-1")
+    for gpus, expect in ((1, None), (4, 2)):
+        monkeypatch.setattr(service.training, "gpu_count", lambda gpus=gpus: gpus)
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.run()
+        at.switch_page("views/3_Train.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        if expect is None:
+            assert "gpus" not in [s.key for s in at.selectbox], "one GPU or none: no choice to make"
+            continue
+        assert at.selectbox(key="gpus").options == ["1", "2", "3", "4"]
+        at.selectbox(key="gpus").set_value(expect).run()
+        at.button(key="start_run").click().run()
+        assert started and started[-1].nproc_per_node == expect and started[-1].world_size == expect
+    st.cache_resource.clear()

@@ -277,3 +277,22 @@ def test_a_session_with_a_running_run_may_queue_one_more(quiet_store, tmp_path):
     service.start_run(quiet_store, cfg, session="eve", check=False)
     with pytest.raises(RunError):
         service.start_run(quiet_store, cfg, session="eve", check=False)
+
+
+@pytest.mark.parametrize("lang,words", [("en", "already have a run waiting in the queue (place 7)"),
+                                        ("ko", "이미 대기열에서 기다리는 학습이 있습니다(7번째)")])
+def test_the_train_page_says_why_a_second_start_waits(classroom, monkeypatch, lang, words):
+    def refuse(store, config, **kw):
+        err = RunError("You already have 1 run waiting.", code="session_queue_limit")
+        err.params = {"limit": 1, "run_id": "r", "position": 7}
+        raise err
+
+    monkeypatch.setattr(service, "start_run", refuse)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["lang"] = lang
+    at.run()
+    at.switch_page("views/3_Train.py").run()
+    at.button(key="start_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.exception] + [e.value for e in at.error]
+    assert any(words in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.session_state["session_key"], "the session has its key"
