@@ -86,8 +86,11 @@ def test_frozen_features_on_two_processes_give_exactly_the_single_process_run(da
     assert len(curves[0]) == len(curves[1]) == 3
     for a, b in zip(*curves):
         assert a == pytest.approx(b, rel=1e-4, abs=1e-6)
-    shared = list((Path(two["run_dir"]) / ".ranks" / "shared").glob("*.npy"))
-    assert {p.name for p in shared} == {"train-head.npy", "validation-head.npy"}, "computed once, shared by file"
+    records = rank_records(Path(two["run_dir"]))
+    files = ["train-head", "validation-head"]
+    assert records[0]["shared_files"] == {"written": files, "read": []}, "rank 0 computed the features once"
+    assert records[1]["shared_files"] == {"written": [], "read": files}, "rank 1 read them from its file"
+    assert not (Path(two["run_dir"]) / ".ranks" / "shared").exists(), "and the files go when the run ends"
 
 
 def _start_slow_run(runs: Path, data: Path, monkeypatch) -> tuple[RunStore, str]:

@@ -123,7 +123,13 @@ def run_distributed(run_dir: Path, config, rec, stopped) -> dict:
 
 
 def _outcome(run_dir: Path, config, rec, returncode: int, stop_requested: bool) -> dict:
-    """The final status fields from the ranks' records and torchrun's exit code; events made to agree."""
+    """The final status fields from the ranks' records and torchrun's exit code; events made to agree.
+
+    The files the ranks shared (frozen features) are removed: the run's model does not need them.
+    """
+    import shutil
+
+    shutil.rmtree(run_dir / RANKS_DIR / "shared", ignore_errors=True)
     rec.status = read_json(run_dir / "status.json", {}) or rec.status  # rank 0 kept it current meanwhile
     records = rank_records(run_dir)
     progress = ev.Progress()
@@ -214,7 +220,7 @@ def run_rank(run_dir: str | Path) -> int:
         write_json_atomic(record_path, {**mine, "status": result.status,
                                         "best_val_accuracy": result.best_val_accuracy,
                                         "best_val_balanced_accuracy": result.best_val_balanced_accuracy,
-                                        "epochs_completed": result.epochs_completed})
+                                        "epochs_completed": result.epochs_completed, "shared_files": ctx.shared})
         return 0
     except Exception as exc:  # noqa: BLE001 - recorded for the worker, never raised to a terminal
         from .errors import TLError

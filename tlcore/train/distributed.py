@@ -65,6 +65,7 @@ class DistContext:
     backend: str = ""  # "nccl" | "gloo" ("" for a single process)
     device: torch.device | None = None  # this rank's device (None: the trainer picks)
     scratch: Path | None = None  # a folder every rank on this machine sees (shared files)
+    shared: dict = field(default_factory=lambda: {"written": [], "read": []})  # names of shared files, by what we did
     _ddp: nn.Module | None = field(default=None, repr=False)
     _ddp_key: tuple = field(default=(), repr=False)
     _collective_stops: bool = field(default=True, repr=False)
@@ -206,11 +207,13 @@ class DistContext:
         with self.alone():
             if self.local_rank == 0:
                 write(path)
+                self.shared["written"].append(name)
             else:
                 while not rows_ready(path):
                     if stop():
                         raise StopRequested()
                     time.sleep(WAIT_POLL_S)
+                self.shared["read"].append(name)
         self.barrier()
         return path
 
