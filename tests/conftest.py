@@ -16,6 +16,9 @@ if str(ROOT) not in sys.path:
 # Worker processes and the CLI run from the repo root.
 os.chdir(ROOT)
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+# Idle OpenMP threads sleep instead of spinning (before torch loads): busy-waiting threads made in-process
+# tests up to 10x slower on a shared 2-core machine.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def make_image_folder(root: Path, classes: int = 3, per_class: int = 12, size: int = 16, seed: int = 0) -> Path:

@@ -157,12 +157,14 @@ def prune(root: Path, max_bytes: int = MAX_BYTES, keep: Path | None = None) -> N
 
 def cached_features(key: FeatureKey | None, paths: Sequence[str],
                     compute: Callable[[list[int]], torch.Tensor],
-                    on_hits: Callable[[int], None] | None = None) -> torch.Tensor:
+                    on_hits: Callable[[int], None] | None = None,
+                    unusable: Callable[[], "set[int] | dict"] | None = None) -> torch.Tensor:
     """The feature vectors of ``paths`` (float32 (N, D), on the CPU), computing only those not stored.
 
     ``compute(indices)`` returns the vectors of ``paths[i]`` for those indices, in order.
     With ``key`` None or the cache off, everything is computed and nothing stored.
-    ``on_hits(n)`` is told how many came from the cache.
+    ``on_hits(n)`` is told how many came from the cache. ``unusable()``, asked after computing,
+    names the indices whose files failed to decode meanwhile: their vectors are never stored.
     """
     n = len(paths)
     if key is None or not enabled() or n == 0:
@@ -178,7 +180,10 @@ def cached_features(key: FeatureKey | None, paths: Sequence[str],
         on_hits(n - len(missing))
     fresh = compute(missing).float().cpu() if missing else None
     if fresh is not None:
-        cache.add([ids[i] for i in missing], fresh)
+        bad = set(unusable() if unusable else ())
+        keep = [j for j, i in enumerate(missing) if i not in bad]
+        if keep:
+            cache.add([ids[missing[j]] for j in keep], fresh[keep])
     rows: list[torch.Tensor | None] = [stored.get(k) for k in ids]
     for j, i in enumerate(missing):
         rows[i] = fresh[j]

@@ -41,6 +41,17 @@ def _explained(run_dir: str, stamp: float, image, class_name: str | None):
         return str(err)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _explained_batch(run_dir: str, stamp: float, images: tuple) -> list:
+    """Each image's prediction and heatmap for its predicted class, in ONE Grad-CAM pass (a results page
+    holds up to MAX_GALLERY of them; a call per image cost seconds of server time under a class's load)."""
+    explainer = _explainer(run_dir, stamp)
+    try:
+        return explainer.explain(list(images))
+    except TLError:  # one unusable file: fall back to one call each, so the others still show
+        return [_explained(run_dir, stamp, img, None) for img in images]
+
+
 def explain_one(run_dir: str, image, class_name: str | None = None):
     """An ImageExplanation for ``image`` (a path or (name, bytes)), or an error message (str)."""
     return _explained(str(run_dir), _stamp(str(run_dir)), image, class_name)
@@ -190,12 +201,14 @@ def mistakes_gallery(run_id: str, run_dir: str, evaluation, key: str = "gallery_
         st.caption(t("gallery_none", L) if not total else t("gallery_files_gone", L))
         return
     heatmaps = st.toggle(t("gallery_heatmaps", L), value=True, key=f"{key}_{run_id}", help=t("gallery_heatmaps_help", L))
-    for i, m in enumerate(mistakes):
+    # The best model predicted each mistake's wrong class: its own prediction is the class to explain.
+    explained = _explained_batch(str(run_dir), _stamp(str(run_dir)), tuple(m["path"] for m in mistakes)) \
+        if heatmaps else [None] * len(mistakes)
+    for i, (m, e) in enumerate(zip(mistakes, explained)):
         if i % 4 == 0:
             cols = st.columns(4)
         with cols[i % 4]:
             caption = t("gallery_caption", L, true=md(m["true"]), pred=md(m["pred"]), conf=float(m["confidence"]))
-            e = explain_one(run_dir, m["path"], m["pred"]) if heatmaps else None
             if e is None or isinstance(e, str):
                 st.image(m["path"], width=THUMB, caption=caption)
             else:

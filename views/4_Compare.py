@@ -2,6 +2,7 @@
 import streamlit as st
 
 import ui
+from ui import scale
 from tlcore import service
 from tlcore.i18n import plan_name, t
 
@@ -44,7 +45,8 @@ with ui.errors():
         st.caption(t("compare_lab_recipe_epochs", L, epochs=", ".join(
             f"{plan_name(p, L)} {n}" for p, n in service.lab_recipe_epochs(plans, rec).items())))
     if st.button(t("compare_start", L), key="compare_start", type="primary", disabled=not plans):
-        start(ds, model, plans, epochs, rec, lab_recipe)
+        with scale.submitting():  # a comparison counts as one of this session's waiting runs
+            start(ds, model, plans, epochs, rec, lab_recipe)
     group = st.session_state.get("compare_group") if st.query_params.get("group") else None
     if group:
         ui.comparison(group)

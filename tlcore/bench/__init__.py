@@ -168,17 +168,17 @@ def format_table(result: dict) -> str:
         f"machine: {result['machine']}",
         f"median of {result['repetitions']} repetitions{' (tiny smoke run: timings mean little)' if result['tiny'] else ''}",
         "",
-        f"{'figure':<24} {'value':>10}  {'target':<8} result",
+        f"{'figure':<28} {'value':>10}  {'target':<8} result",
     ]
     for key, (text, _) in TARGETS.items():
         if key not in result["targets"]:
             continue
         ok = result["targets"][key]["pass"]
-        lines.append(f"{key:<24} {_fmt(result[key]):>10}  {text:<8} {'pass' if ok else 'FAIL'}")
+        lines.append(f"{key:<28} {_fmt(result[key]):>10}  {text:<8} {'pass' if ok else 'FAIL'}")
     for key in EXTRAS + ("head_total_speedup", "top_total_speedup"):
         if key not in result:
             continue
-        lines.append(f"{key:<24} {_fmt(result.get(key)):>10}  {'-':<8} -")
+        lines.append(f"{key:<28} {_fmt(result.get(key)):>10}  {'-':<8} -")
     lines.append(f"\n{result['seconds']:.0f} s in all")
     return "\n".join(lines)
 

@@ -283,8 +283,8 @@ class Trainer:
         weights = self.config.weights if self.plan.pretrained else "none"
         precision = str(self.precision.amp_dtype).replace("torch.", "") if self.precision.amp else "fp32"
         key = key_for(self.config.model, weights, self.image_size, precision)
-        feats = cached_features(key, [p for p, _ in split.items],
-                                lambda idx: self._compute_rows(split, idx, phase))
+        feats = cached_features(key, [p for p, _ in split.items], lambda idx: self._compute_rows(split, idx, phase),
+                                unusable=lambda: getattr(split.store, "failed", {}))
         return feats.to(self.device)
 
     @torch.no_grad()
