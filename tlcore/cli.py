@@ -259,6 +259,19 @@ def _name_list(text: str) -> list[str]:
     return [v.strip() for v in text.split(",") if v.strip()]
 
 
+# -- curve (issue 14) --
+def cmd_curve(args) -> int:
+    from .experiments.curve import format_curve, run_curve
+
+    result = run_curve(args.path, args.model, args.plans, args.fractions, args.epochs, args.seeds, args.weights,
+                       args.batch_size, args.lr, args.top_stages, args.augment, args.device, quiet=args.json)
+    if args.json:
+        _print_json(result)
+    else:
+        print(format_curve(result))
+    return 0
+
+
 def cmd_bench(args) -> int:
     from .bench import format_table, run_bench
 
@@ -363,6 +376,27 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--out", default=None, help="write the calibration to this JSON file")
     m.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_lab)
+
+    # -- curve (issue 14) --
+    s = sub.add_parser("curve", help="learning curves: train plans on growing shares of the training images")
+    s.add_argument("path", help="a folder with one subfolder per class, or a .zip")
+    s.add_argument("--model", default=None, help="backbone (default: labnet for lab data, else resnet18)")
+    s.add_argument("--plans", type=_name_list, default=None, help="comma-separated plans (default: head,full)")
+    s.add_argument("--fractions", type=_number_list(float), default=None,
+                   help="shares of the training images, stratified per class (default: 0.1,0.25,0.5,1)")
+    s.add_argument("--epochs", type=int, default=None,
+                   help="epochs per fit (default: the lab recipe for labnet on lab data, else the train default)")
+    s.add_argument("--seeds", type=int, default=1, help="fits per plan and share, with seeds 0, 1, ...")
+    s.add_argument("--weights", default="pretrained")
+    s.add_argument("--batch-size", type=int, default=None)
+    s.add_argument("--lr", type=float, default=None)
+    s.add_argument("--top-stages", type=int, default=1, help="for the top plan: how many last stages train")
+    aug = s.add_mutually_exclusive_group()
+    aug.add_argument("--augment", dest="augment", action="store_true", default=None)
+    aug.add_argument("--no-augment", dest="augment", action="store_false")
+    s.add_argument("--device", default=default("device"))
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_curve)
 
     s = sub.add_parser("bench", help="measure training speed against plain PyTorch baselines")
     s.add_argument("--tiny", action="store_true", help="a seconds-long smoke run (for tests)")

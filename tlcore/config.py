@@ -32,6 +32,7 @@ class TrainConfig:
     memory_budget_mb: int = 2048  # decoded images kept in memory up to this size
     label_smoothing: float = 0.0
     body_lr_mult: float | None = None  # the body's learning rate relative to the head's (None: the plan's)
+    train_fraction: float = 1.0  # train on a nested, class-stratified fraction of the training split (learning curves)
 
     def __post_init__(self):
         self.validate()
@@ -53,6 +54,7 @@ class TrainConfig:
             (0.0 <= self.label_smoothing < 1.0, "label smoothing must be in [0, 1)"),
             (self.body_lr_mult is None or 0.0 < self.body_lr_mult <= 1.0,
              f"body learning-rate multiplier must be in (0, 1], not {self.body_lr_mult}"),
+            (0.0 < self.train_fraction <= 1.0, f"training fraction must be in (0, 1], not {self.train_fraction}"),
         ]
         for ok, msg in checks:
             if not ok:

@@ -90,6 +90,8 @@ def boundaries_from(record: dict) -> Boundaries:
         "agreement": 100.0 * float(record.get("agreement_measured", 0.0)),
         "agreement_rot": 100.0 * float(record.get("agreement_rule_of_thumb", 0.0)),
         "tol": 100.0 * float(record.get("tolerance", defaults.VERDICT_TOLERANCE)),
+        "rot_size": int(LARGE_IMAGES_PER_CLASS),
+        "rot_sim": SIMILAR_THRESHOLD,
     }
     return Boundaries(float(fit["size"]), float(fit["similarity"]), "measured", evidence)
 
