@@ -2,9 +2,14 @@
 
 ``datasets``: the lab's, uploads, folders; ``mapping``: similarity and the decision map;
 ``training``: configs, checks and runs; ``compare``: comparisons and their verdict;
-``predict``: trained models on new images; ``defaults``: what the app offers and pre-fills.
+``predict``: trained models on new images; ``defaults``: what the app offers and pre-fills;
+``calibration``: map boundaries measured per backbone; ``curve``: learning curves.
 """
 from . import defaults
+from .calibration import boundaries_for, calibration_for, sweep_for
+from .curve import DEFAULT_FRACTIONS as CURVE_DEFAULT_FRACTIONS
+from .curve import DEFAULT_PLANS as CURVE_DEFAULT_PLANS
+from .curve import curve_summary, start_curve
 from .compare import (
     CompareRow,
     CompareSummary,
@@ -59,6 +64,7 @@ from .training import (
     weights_missing,
 )
 from ..data.images import IMAGE_EXTENSIONS
+from ..decision import RULE_OF_THUMB
 from ..decision import USER_SIMILARITY_CHOICES as SIMILARITY_CHOICES
 from ..decision import size_category
 from ..errors import TLError

@@ -103,6 +103,14 @@ class CompareRow:
     message: str = ""
     best_val_balanced_accuracy: float = 0.0
     label: str = ""
+    seed: int = 0
+
+
+def _seed(store: "RunStore", run_id: str) -> int:
+    try:
+        return int(store.config(run_id).seed)
+    except Exception:  # noqa: BLE001 - a damaged config is reported by the run itself
+        return 0
 
 
 def compare_rows(store: "RunStore", group: str, progress: dict[str, Progress] | None = None) -> list[CompareRow]:
@@ -116,6 +124,7 @@ def compare_rows(store: "RunStore", group: str, progress: dict[str, Progress] | 
             seconds=run_seconds(info, p), trainable_params=p.fit_start.trainable_params if p.fit_start else 0,
             queue_position=info.queue_position, curve=p.curve(), message=info.message,
             best_val_balanced_accuracy=info.best_val_balanced_accuracy, label=info.label or info.plan,
+            seed=_seed(store, info.run_id),
         ))
     return rows
 
@@ -181,6 +190,7 @@ class CompareSummary:
     recommended_plan: str
     epochs: int
     active: bool
+    seeds: int = 1  # runs per plan (seeds); above 1 the verdict weighs the gap against their spread
 
 
 def compare_summary(store: "RunStore", group: str, progress: dict[str, Progress] | None = None) -> CompareSummary:
@@ -200,4 +210,6 @@ def compare_summary(store: "RunStore", group: str, progress: dict[str, Progress]
         verdict = Verdict(None, "verdict_no_map", {})
     else:
         verdict = compare_verdict(rows, recommended)
-    return CompareSummary(rows, verdict, recommended, epochs, any(r.status not in FINAL_STATES for r in rows))
+    per_plan = [sum(1 for r in rows if r.plan == p) for p in {r.plan for r in rows}]
+    return CompareSummary(rows, verdict, recommended, epochs, any(r.status not in FINAL_STATES for r in rows),
+                          max(per_plan, default=1))
