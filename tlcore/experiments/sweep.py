@@ -95,7 +95,25 @@ def _init_job(threads: int, settings: dict, val_per_class: int) -> None:
 
 
 def _job(kind: str, per_class: int, dial: float, seed: int, plans: tuple, workdir: str, quiet: bool) -> dict:
-    return measure_dial(dial) if kind == "similarity" else run_cell(per_class, dial, seed, plans, workdir, quiet)
+    """One unit of work. Its result is kept in ``workdir/results/``: a sweep run again with the same
+    ``--workdir`` (after a crash, or with more sizes) reuses every unit already done."""
+    import json
+    import shutil
+
+    from ..fsutil import write_json_atomic
+
+    name = f"{kind}-n{per_class}-s{dial:.3f}-seed{seed}-v{_val_per_class()}-c{NUM_CLASSES}-{'.'.join(plans)}.json"
+    done = Path(workdir) / "results" / name
+    if done.is_file():
+        return json.loads(done.read_text(encoding="utf-8"))
+    if kind == "similarity":
+        out = measure_dial(dial)
+    else:
+        out = run_cell(per_class, dial, seed, plans, workdir, quiet)
+        shutil.rmtree(Path(workdir) / f"n{per_class}-s{dial:.2f}-seed{seed}", ignore_errors=True)
+    done.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(done, out)
+    return out
 
 
 def _cost(per_class: int) -> float:
