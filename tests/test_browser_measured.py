@@ -17,8 +17,18 @@ def _rgb(color: str) -> tuple[int, int, int]:
     return tuple(int(v) for v in re.match(r"rgba?\((\d+),\s*(\d+),\s*(\d+)", color).groups())
 
 
-@pytest.mark.parametrize("lang", ["en", "ko"])
-def test_measured_regions_drawn_in_the_browser(server, playwright_api, lang):  # noqa: F811
+def _drawn_cells(page) -> list[dict]:
+    return page.evaluate(
+        """() => {
+            for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+                const cells = (gd.data || []).filter(t => t.name === 'cell');
+                if (cells.length) return cells.map(t => ({meta: t.meta, fill: t.fillcolor}));
+            }
+            return [];
+        }""")
+
+
+def test_measured_regions_drawn_in_the_browser(server, playwright_api):  # noqa: F811
     from playwright.sync_api import expect
 
     url, _ = server
@@ -27,24 +37,19 @@ def test_measured_regions_drawn_in_the_browser(server, playwright_api, lang):  #
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(120_000)
-        expect.set_options(timeout=120_000)
-        page.goto(f"{url}/Decision_map?lang={lang}")
-        toggle = "Show the regions measured for labnet" if lang == "en" else "labnet에 대해 측정한 영역 보기"
-        page.get_by_text(toggle).click()
-        expect(page.locator(".js-plotly-plot")).to_have_count(3)  # the map, the measured regions, the layers
-        cells = page.evaluate(
-            """() => {
-                for (const gd of document.querySelectorAll('.js-plotly-plot')) {
-                    const cells = (gd.data || []).filter(t => t.name === 'cell');
-                    if (cells.length) return cells.map(t => ({meta: t.meta, fill: t.fillcolor}));
-                }
-                return [];
-            }""")
-        assert len(cells) == len(sweep["cells"])
-        for drawn, c in zip(cells, sweep["cells"]):
-            assert (drawn["meta"]["per_class"], drawn["meta"]["dial"]) == (c["per_class"], c["similarity_dial"])
-            expected = viz.TIE_COLOR if c["tie"] else viz.PLAN_COLORS[c["winner"]]
-            assert _rgb(drawn["fill"]) == _rgb(expected), (c["per_class"], c["similarity_dial"], drawn["fill"])
-        page.locator(".js-plotly-plot").nth(1).scroll_into_view_if_needed()
-        _shot(page, f"2_decision_map_measured_{lang}")
+        expect.set_options(timeout=120_000)  # the first page draws the default lab dataset on a busy machine
+        for lang, toggle in (("en", "Show the regions measured for labnet"), ("ko", "labnet에 대해 측정한 영역 보기")):
+            page.goto(f"{url}/Decision_map?lang={lang}")
+            page.get_by_text(toggle).click()
+            expect(page.locator(".js-plotly-plot")).to_have_count(3)  # the map, the measured regions, the layers
+            page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].some("
+                                   "gd => (gd.data || []).some(t => t.name === 'cell'))")
+            cells = _drawn_cells(page)
+            assert len(cells) == len(sweep["cells"])
+            for drawn, c in zip(cells, sweep["cells"]):
+                assert (drawn["meta"]["per_class"], drawn["meta"]["dial"]) == (c["per_class"], c["similarity_dial"])
+                expected = viz.TIE_COLOR if c["tie"] else viz.PLAN_COLORS[c["winner"]]
+                assert _rgb(drawn["fill"]) == _rgb(expected), (c["per_class"], c["similarity_dial"], drawn["fill"])
+            page.locator(".js-plotly-plot").nth(1).scroll_into_view_if_needed()
+            _shot(page, f"2_decision_map_measured_{lang}")
         browser.close()

@@ -30,10 +30,10 @@ def map_panel(model: str, rec) -> None:
     fig = viz.measured_map(sweep, L, position=(rec.images_per_class, rec.similarity), boundaries=fit)
     st.plotly_chart(fig, key="measured_map", config={"displayModeBar": False})
     st.caption(t("measured_caption", L, seeds=sweep.get("seeds", 0)))
-    loo = sweep.get("agreement_measured_loo")
     st.markdown(t("measured_agreement", L, tol=100 * sweep.get("tolerance", 0.02),
-                  measured=100 * sweep["agreement_measured"], rot=100 * sweep["agreement_rule_of_thumb"],
-                  loo=100 * loo if loo is not None else float("nan")))
+                  measured=100 * sweep["agreement_measured"], rot=100 * sweep["agreement_rule_of_thumb"]))
+    if sweep.get("agreement_measured_loo") is not None:
+        st.caption(t("measured_loo", L, loo=100 * sweep["agreement_measured_loo"]))
     m = sweep.get("machine") or {}
     st.caption(t("measured_source", L, command=sweep.get("command", ""), date=str(sweep.get("date", ""))[:10],
                  seconds=float(sweep.get("seconds", 0.0)),

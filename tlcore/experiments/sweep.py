@@ -328,6 +328,30 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def format_matrix(result: dict) -> str:
+    """The winner of every cell as a Markdown table: similarity dials down, sizes across.
+
+    Each entry: the winning plan and its margin in points (``=``: a tie), then the map's plan
+    under the fitted boundaries and under the rule of thumb, each marked ✓ (within the
+    tolerance of the winner) or ✗.
+    """
+    cells = {(c["per_class"], c["similarity_dial"]): c for c in result["cells"]}
+    sizes, dials = result["sizes"], result["similarities"]
+
+    def mark(c, name):
+        ok = c[f"agrees_{name}"]
+        return f"{c[f'map_plan_{name}']} {'-' if ok is None else '✓' if ok else '✗'}"
+
+    head = "| similarity (score) | " + " | ".join(f"{n:,}/class" for n in sizes) + " |"
+    lines = [head, "|" + "---|" * (len(sizes) + 1)]
+    for d in reversed(dials):
+        row = [cells[(n, d)] for n in sizes]
+        entries = [f"**{c['winner']}** {'=' if c['tie'] else '+'}{c['margin_points']:.1f}<br>fit: {mark(c, 'measured')}"
+                   f"<br>rule: {mark(c, 'rule_of_thumb')}" for c in row]
+        lines.append(f"| {d:.2f} ({row[0]['similarity']:.2f}) | " + " | ".join(entries) + " |")
+    return "\n".join(lines)
+
+
 def main_sweep(args, command: str) -> dict:
     """``python -m tlcore lab sweep``: run, write ``--out`` (and ``--calibration``) atomically, return the result."""
     from ..fsutil import write_json_atomic

@@ -25,8 +25,9 @@ EN = {
                         "is within the seeds' noise). Dashed lines: the rule of thumb; solid lines: the boundaries "
                         "fitted to the sweep. Point at a cell for the four accuracies.",
     "measured_agreement": "With the fitted boundaries the map's plan is within {tol:.0f} points of the winner in "
-                          "**{measured:.0f} %** of the cells ({loo:.0f} % when each cell is left out of the fit); "
-                          "with the rule of thumb in **{rot:.0f} %**.",
+                          "**{measured:.0f} %** of the cells; with the rule of thumb in **{rot:.0f} %**.",
+    "measured_loo": "Fitted without a cell, the boundaries still get that cell right in {loo:.0f} % of the cells: "
+                    "how well the fit carries to data it has not seen.",
     "measured_source": "Measured by `{command}` on {machine} ({date}; {seconds:,.0f} s).",
     "measured_none": "No sweep has measured {model}, so the map uses the rule of thumb. The lab sweep measures "
                      "labnet; on your own data, Compare's learning curve measures the size boundary.",
@@ -107,8 +108,10 @@ KO = {
                         "가장 높은 계획의 색으로 칠했습니다. 색이 옅을수록 차이가 작고, 회색은 무승부입니다(차이가 시드에 "
                         "따른 흔들림 안쪽). 점선은 경험칙, 실선은 스윕에 맞춘 경계입니다. 칸을 가리키면 네 계획의 정확도가 "
                         "보입니다.",
-    "measured_agreement": "맞춘 경계를 쓰면 지도의 계획이 **{measured:.0f}%**의 칸에서 최고 계획과 {tol:.0f}%p 안쪽입니다"
-                          "(칸마다 그 칸을 빼고 맞추면 {loo:.0f}%). 경험칙을 쓰면 **{rot:.0f}%**입니다.",
+    "measured_agreement": "맞춘 경계를 쓰면 지도의 계획이 **{measured:.0f}%**의 칸에서 최고 계획과 {tol:.0f}%p "
+                          "안쪽입니다. 경험칙을 쓰면 **{rot:.0f}%**입니다.",
+    "measured_loo": "칸 하나를 빼고 경계를 맞춰도 그 칸을 맞게 고르는 경우가 {loo:.0f}%입니다: 맞추는 데 쓰지 않은 "
+                    "데이터에도 경계가 얼마나 들어맞는지 보여 줍니다.",
     "measured_source": "측정: `{command}`, {machine} ({date}; {seconds:,.0f}초).",
     "measured_none": "{model}은(는) 아직 스윕으로 측정하지 않아 지도가 경험칙을 씁니다. 실험실 스윕은 labnet을 측정합니다. "
                      "내 데이터에서는 계획 비교의 학습 곡선이 크기 경계를 재 줍니다.",
