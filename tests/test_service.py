@@ -125,8 +125,11 @@ def test_plan_preview_reports_frozen_and_trained_groups(plan, top, trained):
 
 
 def test_recommendation_and_what_if():
-    rec = service.recommendation(20, 6, 0.35, "user", "labnet")
+    rec = service.recommendation(20, 6, 0.35, "user", "resnet18")  # no sweep calibrated it: the rule of thumb
     assert (rec.quadrant, rec.plan, rec.top_stages, rec.augment) == (3, "top", 2, True)
+    assert rec.boundaries == "rule_of_thumb"
+    lab = service.recommendation(20, 6, 0.35, "user", "labnet")  # the shipped sweep moved labnet's size line
+    assert lab.boundaries == "measured" and lab.size_boundary < 20 and (lab.quadrant, lab.plan) == (1, "full")
     assert service.what_if(1, "labnet").plan == "full"
     assert service.what_if(4, "labnet").plan == "head"
     assert service.similarity_choice_for(0.3) == "somewhat_different"

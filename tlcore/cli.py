@@ -397,6 +397,30 @@ def cmd_lab(args) -> int:
         result = run_experiment(quick=args.quick, seeds=args.seeds, workdir=args.workdir, quiet=False, jobs=args.jobs)
         print(json.dumps(result) if args.json else format_table(result))
         return 0
+    # -- lab sweep / lab calibrate (issue 14) --
+    if args.lab_cmd == "sweep":
+        from .experiments.sweep import format_table as sweep_table, main_sweep
+
+        result = main_sweep(args, command=_command_line())
+        if args.json:
+            _print_json(result)
+        else:
+            print(sweep_table(result))
+        return 0
+    if args.lab_cmd == "calibrate":
+        from .experiments.sweep import calibrate
+
+        rec = calibrate(args.sweep, args.out)
+        if args.json:
+            _print_json(rec)
+        else:
+            b = rec["boundaries"]
+            print(f"fitted boundaries: {b['size']:.0f} training images per class, similarity {b['similarity']:.2f}; "
+                  f"the map's plan is within {100 * rec['tolerance']:.0f} points of the winner in "
+                  f"{100 * rec['agreement_measured']:.0f} % of {rec['cells_judged']} cells "
+                  f"(rule of thumb: {100 * rec['agreement_rule_of_thumb']:.0f} %)"
+                  + (f"; written to {args.out}" if args.out else ""))
+        return 0
     raise AssertionError(args.lab_cmd)
 
 
@@ -413,6 +437,38 @@ def cmd_models(args) -> int:
         print(f"{m['name']:<{width}}  {m['source']:<11} {m['input_size']:>4} px  {len(m['groups']) - 3:>2} stages  "
               f"{m['params_m']:>5.1f} M  {where:<14}  {m['description']}")
     print("\nAny timm model also works as --model timm:NAME (its pretrained weights download once).")
+    return 0
+
+
+def _command_line() -> str:
+    """How this process was started, as a user would type it (recorded with results)."""
+    return " ".join(["python -m tlcore", *sys.argv[1:]])
+
+
+def _number_list(kind):
+    """An argparse type: comma-separated numbers ("10,20,50")."""
+    def parse(text: str):
+        try:
+            return [kind(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected comma-separated numbers, not {text!r}") from None
+    return parse
+
+
+def _name_list(text: str) -> list[str]:
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
+# -- curve (issue 14) --
+def cmd_curve(args) -> int:
+    from .experiments.curve import format_curve, run_curve
+
+    result = run_curve(args.path, args.model, args.plans, args.fractions, args.epochs, args.seeds, args.weights,
+                       args.batch_size, args.lr, args.top_stages, args.augment, args.device, quiet=args.json)
+    if args.json:
+        _print_json(result)
+    else:
+        print(format_curve(result))
     return 0
 
 
@@ -554,11 +610,51 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--jobs", type=int, default=0, help="runs at once, one thread each (default: one per core, at most 4)")
     m.add_argument("--save", action="store_true", help="write the result as the record the app shows")
     m.add_argument("--json", action="store_true")
+    # -- lab sweep / lab calibrate (issue 14) --
+    m = lab.add_parser("sweep", help="train every plan on a grid of sizes and similarities; fit the map's boundaries")
+    m.add_argument("--model", default="labnet", choices=["labnet"], help="the backbone (the lab sweeps labnet)")
+    m.add_argument("--sizes", type=_number_list(int), default=None,
+                   help="training images per class, e.g. 10,20,50,100,200,500,1000 (the default; --quick: 20,50,100,200)")
+    m.add_argument("--similarities", type=_number_list(float), default=None,
+                   help="similarity dials 0..1, e.g. 0,0.25,0.5,0.75,1 (the default; --quick: 0,0.5,1)")
+    m.add_argument("--plans", type=_name_list, default=None, help="plans to train (default: head,top,full,scratch)")
+    m.add_argument("--seeds", type=int, default=0, help="seeds per cell (default: 3; --quick: 2)")
+    m.add_argument("--quick", action="store_true", help="4 sizes x 3 similarities x 2 seeds")
+    m.add_argument("--jobs", type=int, default=0, help="runs at once, one thread each (default: one per core, at most 4)")
+    m.add_argument("--workdir", default=None)
+    m.add_argument("--out", default=None, help="also write the result to this JSON file")
+    m.add_argument("--calibration", default=None, help="also write the fitted boundaries to this JSON file")
+    m.add_argument("--json", action="store_true")
+    m = lab.add_parser("calibrate", help="fit the map's boundaries to a stored sweep result")
+    m.add_argument("sweep", help="the JSON that 'lab sweep --out FILE' wrote")
+    m.add_argument("--out", default=None, help="write the calibration to this JSON file")
+    m.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_lab)
 
     s = sub.add_parser("models", help="list the backbones: source, layer groups, input size, weights offline or not")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_models)
+
+    # -- curve (issue 14) --
+    s = sub.add_parser("curve", help="learning curves: train plans on growing shares of the training images")
+    s.add_argument("path", help="a folder with one subfolder per class, or a .zip")
+    s.add_argument("--model", default=None, help="backbone (default: labnet for lab data, else efficientnet_lite0)")
+    s.add_argument("--plans", type=_name_list, default=None, help="comma-separated plans (default: head,full)")
+    s.add_argument("--fractions", type=_number_list(float), default=None,
+                   help="shares of the training images, stratified per class (default: 0.1,0.25,0.5,1)")
+    s.add_argument("--epochs", type=int, default=None,
+                   help="epochs per fit (default: the lab recipe for labnet on lab data, else the train default)")
+    s.add_argument("--seeds", type=int, default=1, help="fits per plan and share, with seeds 0, 1, ...")
+    s.add_argument("--weights", default="pretrained")
+    s.add_argument("--batch-size", type=int, default=None)
+    s.add_argument("--lr", type=float, default=None)
+    s.add_argument("--top-stages", type=int, default=1, help="for the top plan: how many last stages train")
+    aug = s.add_mutually_exclusive_group()
+    aug.add_argument("--augment", dest="augment", action="store_true", default=None)
+    aug.add_argument("--no-augment", dest="augment", action="store_false")
+    s.add_argument("--device", default=default("device"))
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_curve)
 
     s = sub.add_parser("bench", help="measure training speed against plain PyTorch baselines")
     s.add_argument("--tiny", action="store_true", help="a seconds-long smoke run (for tests)")

@@ -44,6 +44,7 @@ class TrainConfig:
     nproc_per_node: int = 1  # training processes on this machine (torchrun; one per GPU on CUDA)
     nnodes: int = 1  # machines taking part (torchrun)
     rdzv_endpoint: str = ""  # HOST:PORT where the machines meet (needed when nnodes > 1)
+    train_fraction: float = 1.0  # train on a nested, class-stratified fraction of the training split (learning curves)
 
     def __post_init__(self):
         self.validate()
@@ -72,6 +73,7 @@ class TrainConfig:
             (isinstance(self.block, str) and (self.block == "" or self.block in BLOCK_CHOICES
                                               or self.block.replace("_", "").isalnum()),
              f"block must be one of {', '.join(BLOCK_CHOICES)} or a layer group's name, not {self.block!r}"),
+            (0.0 < self.train_fraction <= 1.0, f"training fraction must be in (0, 1], not {self.train_fraction}"),
         ]
         for ok, msg in checks:
             if not ok:

@@ -34,6 +34,34 @@ USER_SIMILARITY_CHOICES = {
     "very_different": 0.1,
 }
 
+#: Where the boundaries come from: the rule of thumb above, or a sweep that measured them for one backbone.
+BOUNDARY_SOURCES = ("rule_of_thumb", "measured")
+
+
+@dataclass(frozen=True)
+class Boundaries:
+    """The map's two boundaries: the size (images per class) at and above which data counts as
+    large, and the similarity score at and above which it counts as similar.
+
+    ``source`` says where they come from; ``evidence`` carries what the reasons cite for
+    measured boundaries (the backbone, the sweep's size and agreement; see
+    tlcore.service.calibration), and plays no part in the rule itself.
+    """
+
+    size: float = LARGE_IMAGES_PER_CLASS
+    similarity: float = SIMILAR_THRESHOLD
+    source: str = "rule_of_thumb"
+    evidence: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self):
+        if not self.size > 0 or not 0.0 < self.similarity < 1.0 or self.source not in BOUNDARY_SOURCES:
+            raise ValueError(f"bad boundaries: size {self.size} (> 0), similarity {self.similarity} (0..1), "
+                             f"source {self.source!r} (one of {BOUNDARY_SOURCES})")
+
+
+#: The rule of thumb: what the map uses for a backbone that no sweep has measured.
+RULE_OF_THUMB = Boundaries()
+
 QUADRANTS = {
     1: ("large", "different"),
     2: ("large", "similar"),
@@ -73,17 +101,23 @@ class Recommendation:
     reason_keys: list[str] = field(default_factory=list)
     size_borderline: bool = False
     similarity_borderline: bool = False
+    #: Where the two boundaries came from ("measured" | "rule_of_thumb") and their values.
+    boundaries: str = "rule_of_thumb"
+    size_boundary: float = LARGE_IMAGES_PER_CLASS
+    similarity_boundary: float = SIMILAR_THRESHOLD
+    #: Values the reasons cite beyond the profile (the evidence behind measured boundaries).
+    reason_params: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return asdict(self)
 
 
-def size_category(images_per_class: float) -> str:
-    return "large" if images_per_class >= LARGE_IMAGES_PER_CLASS else "small"
+def size_category(images_per_class: float, boundary: float = LARGE_IMAGES_PER_CLASS) -> str:
+    return "large" if images_per_class >= boundary else "small"
 
 
-def similarity_category(similarity: float) -> str:
-    return "similar" if similarity >= SIMILAR_THRESHOLD else "different"
+def similarity_category(similarity: float, boundary: float = SIMILAR_THRESHOLD) -> str:
+    return "similar" if similarity >= boundary else "different"
 
 
 def quadrant_of(size: str, similarity: str) -> int:
@@ -93,14 +127,14 @@ def quadrant_of(size: str, similarity: str) -> int:
     raise ValueError(f"bad size/similarity: {size}/{similarity}")
 
 
-def is_size_borderline(images_per_class: float) -> bool:
-    lo = LARGE_IMAGES_PER_CLASS / SIZE_BORDERLINE_FACTOR
-    hi = LARGE_IMAGES_PER_CLASS * SIZE_BORDERLINE_FACTOR
+def is_size_borderline(images_per_class: float, boundary: float = LARGE_IMAGES_PER_CLASS) -> bool:
+    lo = boundary / SIZE_BORDERLINE_FACTOR
+    hi = boundary * SIZE_BORDERLINE_FACTOR
     return lo <= images_per_class < hi
 
 
-def is_similarity_borderline(similarity: float) -> bool:
-    return abs(similarity - SIMILAR_THRESHOLD) < SIMILARITY_BORDERLINE
+def is_similarity_borderline(similarity: float, boundary: float = SIMILAR_THRESHOLD) -> bool:
+    return abs(similarity - boundary) < SIMILARITY_BORDERLINE
 
 
 def plan_for_quadrant(quadrant: int, num_stages: int = 4) -> PlanChoice:
@@ -119,28 +153,35 @@ def plan_for_quadrant(quadrant: int, num_stages: int = 4) -> PlanChoice:
 _ALTERNATIVES = {4: ["top"], 3: ["head", "full"], 2: ["full"], 1: ["scratch", "top"]}
 
 
-def recommend(profile: DatasetProfile) -> Recommendation:
+def recommend(profile: DatasetProfile, boundaries: Boundaries = RULE_OF_THUMB) -> Recommendation:
     """Quadrant, plan and the keys of its reasons for a dataset profile. Pure: no I/O.
 
+    ``boundaries``: the size and similarity boundaries (default: the rule of thumb; the
+    application layer passes a backbone's measured ones where a sweep calibrated them). With
+    measured boundaries the size and similarity reasons are the ``*_measured`` keys, and a last
+    reason, ``boundaries_measured`` or ``boundaries_rule_of_thumb``, names the evidence.
     Raises ValueError for a negative size or no classes.
     """
     if profile.images_per_class < 0 or profile.num_classes < 1:
         raise ValueError("images_per_class must be >= 0 and num_classes >= 1")
+    b = boundaries
     sim = min(1.0, max(0.0, float(profile.similarity)))
-    size = size_category(profile.images_per_class)
-    simcat = similarity_category(sim)
+    size = size_category(profile.images_per_class, b.size)
+    simcat = similarity_category(sim, b.similarity)
     q = quadrant_of(size, simcat)
     choice = plan_for_quadrant(q, profile.num_stages)
-    size_bl = is_size_borderline(profile.images_per_class)
-    sim_bl = is_similarity_borderline(sim)
+    size_bl = is_size_borderline(profile.images_per_class, b.size)
+    sim_bl = is_similarity_borderline(sim, b.similarity)
 
-    keys = ["size_large" if size == "large" else "size_small",
-            "sim_similar" if simcat == "similar" else "sim_different",
+    suffix = "_measured" if b.source == "measured" else ""
+    keys = [("size_large" if size == "large" else "size_small") + suffix,
+            ("sim_similar" if simcat == "similar" else "sim_different") + suffix,
             f"quadrant{q}"]
     if size_bl:
         keys.append("size_borderline")
     if sim_bl:
         keys.append("sim_borderline")
+    keys.append(f"boundaries_{b.source}")
     return Recommendation(
         quadrant=q,
         size=size,
@@ -154,4 +195,8 @@ def recommend(profile: DatasetProfile) -> Recommendation:
         reason_keys=keys,
         size_borderline=size_bl,
         similarity_borderline=sim_bl,
+        boundaries=b.source,
+        size_boundary=float(b.size),
+        similarity_boundary=float(b.similarity),
+        reason_params=dict(b.evidence),
     )

@@ -52,7 +52,8 @@ def comparison(group: str) -> None:
                     st.caption(t("compare_row_queued", L, plan=plan_name(row.plan, L), pos=row.queue_position))
                 elif row.status == "running":
                     st.caption(t("compare_row_running", L, plan=plan_name(row.plan, L), epochs=len(row.curve)))
-            curves = {plan_name(r.plan, L): r.curve for r in summary.rows}
+            curves = {plan_name(r.plan, L) + (f" · seed {r.seed}" if summary.seeds > 1 else ""): r.curve
+                      for r in summary.rows}
             st.plotly_chart(viz.compare_overlay(curves, summary.epochs, L), config={"displayModeBar": False})
             st.dataframe(compare_table(summary.rows, L), hide_index=True)
             v = summary.verdict

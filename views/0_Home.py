@@ -4,6 +4,7 @@ import streamlit as st
 import ui
 from tlcore import viz
 from tlcore.i18n import t
+from ui import measured as ui_measured  # issue 14: why the lines move
 
 L = ui.lang()
 with ui.errors():
@@ -26,6 +27,7 @@ with ui.errors():
         with col:
             st.markdown(f"**{t(f'q{q}_title', L)}**")
             st.markdown(t(f"q{q}_body", L))
+    ui_measured.home_panel()  # issue 14
     st.subheader(t("home_start_title", L))
     st.markdown(t("home_start_body", L))
     ui.next_button("data", "home_start", key="home_start")

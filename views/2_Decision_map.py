@@ -6,6 +6,7 @@ from tlcore import service, viz
 from ui import research
 from tlcore.i18n import plan_name, reason_lines, t
 from ui import weights as ui_weights  # issue 11: the starting-weights widget
+from ui import measured as ui_measured  # issue 14: the measured regions
 
 L = ui.lang()
 CHOICES = list(service.SIMILARITY_CHOICES)
@@ -51,10 +52,12 @@ with ui.errors():
     what_if = st.session_state.get("what_if")
     what_if = what_if if what_if in (1, 2, 3, 4) and what_if != rec.quadrant else None
     with right:
-        fig = viz.decision_map(L, position=(ipc, rec.similarity), highlight=rec.quadrant, what_if=what_if)
+        fig = viz.decision_map(L, position=(ipc, rec.similarity), highlight=rec.quadrant, what_if=what_if,
+                               boundaries=(rec.size_boundary, rec.similarity_boundary))
         st.plotly_chart(fig, key="map_click", on_select=on_map_click, selection_mode="points",
                         config={"displayModeBar": False})
         st.caption(t("map_click_hint", L))
+        ui_measured.map_panel(model, rec)  # issue 14: which boundaries, and the regions a sweep measured
 
     st.subheader(t("map_rec_title", L, q=rec.quadrant, plan=plan_name(rec.plan, L, rec.top_stages)))
     for line in reason_lines(rec, L):

@@ -65,9 +65,11 @@ def reason_lines(rec, lang: str = "en") -> list[str]:
         "ipc": float(rec.images_per_class),
         "sim": float(rec.similarity),
         "src": t(f"src_{'measured' if rec.similarity_source == 'measured' else 'user'}", lang),
-        "threshold": SIMILAR_THRESHOLD,
+        "threshold": getattr(rec, "similarity_boundary", SIMILAR_THRESHOLD),
+        "large": int(round(getattr(rec, "size_boundary", LARGE_IMAGES_PER_CLASS))),
         "top_stages": rec.top_stages,
         "stages": stages_text(max(1, rec.top_stages), lang),
+        **(getattr(rec, "reason_params", None) or {}),  # the evidence behind measured boundaries
     }
     return [t(f"reason_{k}", lang, **params) for k in rec.reason_keys]
 

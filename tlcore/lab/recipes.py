@@ -29,6 +29,16 @@ NEW_LR = 1e-2
 RETRAIN_LR = 3e-3
 SCRATCH_LR = 3e-3
 
+#: Training images per class at and above which lab data trains with the "large" recipe.
+#: A fact about the recipes (how long a run may take), not the map's size boundary: the
+#: recipe follows the data, whatever the map decides.
+RECIPE_LARGE_PER_CLASS = 1000
+
+
+def size_for(per_class: int) -> str:
+    """The recipe size ("small" | "large") for lab data with ``per_class`` training images per class."""
+    return "large" if int(per_class) >= RECIPE_LARGE_PER_CLASS else "small"
+
 
 def recipe(plan: str, size: str) -> Recipe:
     """Recipes sized so each run is short on a laptop CPU; small data gets more epochs over fewer steps.
@@ -58,15 +68,17 @@ def recipe_config(base, plan: str, size: str, *, augment: bool, top_stages: int 
                       probe_epochs=r.probe_epochs, top_stages=max(1, top_stages), augment=augment, **options)
 
 
-def plan_config(base, plan: str, size: str, rec, recipe_for=None):
+def plan_config(base, plan: str, size: str, rec=None, recipe_for=None):
     """``base`` (a TrainConfig: data, seed) set up to train ``plan`` with the lab's recipe.
 
     ``rec`` is the map's recommendation for the data: its plan trains as recommended (its
-    ``top`` depth, its augmentation); the other plans retrain half of labnet's stages (small
-    data) or the last one (large data) for ``top``, and augment small data unless frozen.
-    The experiment and the app's Compare page both start runs through here. ``recipe_for``
+    ``top`` depth, its augmentation); the other plans (every plan when ``rec`` is None, as in
+    the sweep and the app's Compare page) retrain half of labnet's stages (small data) or the
+    last one (large data) for ``top``, and augment small data unless frozen. The experiment,
+    the sweep and the app's Compare page all start runs through here. ``recipe_for``
     replaces :func:`recipe` (the experiment's tests train with a tiny one).
     """
-    top_stages = rec.top_stages if (plan == "top" and rec.plan == "top") else (2 if size == "small" else 1)
-    augment = rec.augment if plan == rec.plan else (size == "small" and get_plan_spec(plan).trains != "head")
+    mapped = rec is not None and plan == rec.plan
+    top_stages = rec.top_stages if (mapped and plan == "top") else (2 if size == "small" else 1)
+    augment = rec.augment if mapped else (size == "small" and get_plan_spec(plan).trains != "head")
     return recipe_config(base, plan, size, augment=augment, top_stages=top_stages, recipe_for=recipe_for)

@@ -4,13 +4,18 @@
 ``training``: configs, checks and runs; ``compare``: comparisons and their verdict;
 ``predict``: trained models on new images; ``explain``: Grad-CAM, verified exports and
 predictions with a run or an exported folder; ``weights``: backbones' weights, the weights folders
-and uploads; ``defaults``: what the app offers and pre-fills.
+and uploads; ``defaults``: what the app offers and pre-fills; ``calibration``: map boundaries
+measured per backbone; ``curve``: learning curves.
 """
 from . import defaults
 
 # -- issue #11, item 4: build a dataset in the browser (used as ``service.builder.<name>``) --
 from . import builder
 # -- end issue #11, item 4 --
+from .calibration import boundaries_for, calibration_for, sweep_for
+from .curve import DEFAULT_FRACTIONS as CURVE_DEFAULT_FRACTIONS
+from .curve import DEFAULT_PLANS as CURVE_DEFAULT_PLANS
+from .curve import curve_summary, start_curve
 from .compare import (
     CompareRow,
     CompareSummary,
@@ -98,6 +103,7 @@ from .training import (
     weights_missing,
 )
 from ..data.images import IMAGE_EXTENSIONS
+from ..decision import RULE_OF_THUMB
 from ..decision import USER_SIMILARITY_CHOICES as SIMILARITY_CHOICES
 from ..decision import size_category
 from ..errors import TLError

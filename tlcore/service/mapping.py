@@ -51,9 +51,12 @@ def measure_similarity(path: str | Path, model: str, weights: str = "pretrained"
 
 
 def recommendation(images_per_class: float, num_classes: int, similarity: float, source: str, model: str) -> Recommendation:
-    """The map's answer for this profile and backbone."""
+    """The map's answer for this profile and backbone, with the backbone's measured boundaries where a sweep
+    calibrated them (tlcore.service.calibration), else the rule of thumb."""
+    from .calibration import boundaries_for
+
     return recommend(DatasetProfile(float(images_per_class), max(1, int(num_classes)), float(similarity), source,
-                                    num_stages(model)))
+                                    num_stages(model)), boundaries_for(model))
 
 
 def what_if(quadrant: int, model: str) -> PlanChoice:

@@ -105,12 +105,15 @@ class Trainer:
     """One fit of one config. Use :func:`train` unless you need the pieces."""
 
     def __init__(self, config: TrainConfig, emit: ev.Emit = ev.ignore, stop: StopFn | None = None,
-                 checkpoint_path: str | Path | None = None, dist: DistContext | None = None):
+                 checkpoint_path: str | Path | None = None, dist: DistContext | None = None,
+                 feature_memo: dict | None = None):
         self.config = config
         self.dist = dist or SINGLE  # one rank of a distributed run, or SINGLE (see train/distributed.py)
         self._scratch: Path | None = None  # this run's own folder for files (streamed feature rows)
         self._trained = None  # forward through the trained groups (under DDP when distributed); set per epoch
         self._threads = 0  # torch's compute threads before streaming took some cores for its decoders (0: untouched)
+        #: Shared by the fits of one process (a learning curve's head fits): frozen features of whole splits.
+        self.feature_memo = feature_memo
         self.emit = emit
         self.stop = stop or (lambda: False)
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
@@ -152,7 +155,13 @@ class Trainer:
         self.emit(ev.Status(phase="data", message="Reading the dataset"))
         self.dataset = open_dataset(cfg.data, val_fraction=cfg.val_fraction, seed=cfg.seed)
         self.classes = list(self.dataset.classes)
-        counts = [sum(1 for _, y in self.dataset.train if y == k) for k in range(len(self.classes))]
+        self.train_index = None  # positions of a training subset in the whole training split
+        if cfg.train_fraction < 1.0:
+            from .subsets import nested_subset
+
+            self.train_index = nested_subset([y for _, y in self.dataset.train], cfg.train_fraction, cfg.seed)
+        train_items = self.dataset.train if self.train_index is None else [self.dataset.train[i] for i in self.train_index]
+        counts = [sum(1 for _, y in train_items if y == k) for k in range(len(self.classes))]
         self.imbalanced = min(counts) * IMBALANCE_RATIO < max(counts)
         self._check_stop()
 
@@ -174,7 +183,7 @@ class Trainer:
             Split(list(items), torch.tensor([y for _, y in items], dtype=torch.long),
                   ImageStore([p for p, _ in items], self.image_size, budget * len(items) // n_all,
                              crop_pct=self.spec.crop_pct))
-            for items in (self.dataset.train, self.dataset.val))
+            for items in (train_items, self.dataset.val))
         self._prepare_streaming()
         self.normalize = Normalize(self.spec.mean, self.spec.std).to(self.device)
         self.net.to(self.device)
@@ -303,6 +312,32 @@ class Trainer:
             self.emit(ev.Status(phase="features", message=f"Computing frozen features ({phase})",
                                 fraction=min(1.0, (i + bs) / n)))
         return torch.cat(out) if out else torch.empty(0)
+
+    def _shared_cached(self, split: Split, phase: str) -> torch.Tensor:
+        """``_compute_cached``, once per process for a whole split when fits share a ``feature_memo``.
+
+        With a memo and a frozen backbone (``head``), the features of the whole split (the whole
+        training split, not just this fit's subset) are computed by the first fit and kept; a fit
+        on a training subset indexes into them, so a learning curve computes them once.
+        """
+        if (self.feature_memo is None or self.cache_start != "head" or self.dist.enabled
+                or not split.store.fits_in_memory):
+            return self._cached_outputs(split, phase)
+        from ..data import ImageStore
+
+        cfg = self.config
+        whole = list(self.dataset.train) if phase == "train" else list(self.dataset.val)
+        index = self.train_index if phase == "train" else None
+        backbone = (cfg.model, cfg.weights, cfg.seed if cfg.weights == "none" else None, self.image_size)
+        key = (phase, backbone, tuple(p for p, _ in whole))
+        if key not in self.feature_memo:
+            if index is not None:
+                budget = cfg.memory_budget_mb * 2**20 * len(whole) // max(1, self.dataset.num_images)
+                split = Split(whole, torch.tensor([y for _, y in whole], dtype=torch.long),
+                              ImageStore([p for p, _ in whole], self.image_size, budget, crop_pct=self.spec.crop_pct))
+            self.feature_memo[key] = self._compute_cached(split, phase)
+        feats = self.feature_memo[key]
+        return feats if index is None else feats.index_select(0, torch.tensor(index, dtype=torch.long))
 
     @torch.no_grad()
     def _prefix_fits_budget(self, first_trainable: str) -> bool:
@@ -488,8 +523,8 @@ class Trainer:
         self.setup()
         setup_s = time.time() - t_start
         if self.cache_start is not None:
-            self.train.cached = self._cached_outputs(self.train, "train")
-            self.val.cached = self._cached_outputs(self.val, "validation")
+            self.train.cached = self._shared_cached(self.train, "train")
+            self.val.cached = self._shared_cached(self.val, "validation")
         cache_s = time.time() - t_start - setup_s
         if self.imbalanced:
             self.emit(ev.Warning_(code="imbalanced_best", message=(
@@ -695,13 +730,15 @@ class Trainer:
 
 
 def train(config: TrainConfig, emit: ev.Emit = ev.ignore, stop: StopFn | None = None,
-          checkpoint_path: str | Path | None = None, dist: DistContext | None = None) -> TrainResult:
+          checkpoint_path: str | Path | None = None, dist: DistContext | None = None,
+          feature_memo: dict | None = None) -> TrainResult:
     """Fit one config, emitting events. Returns the result; ``stop()`` ends it early with status 'stopped'.
 
     User-facing problems raise :class:`TLError` after a ``failed`` event. ``dist``: this process's
     place in a distributed run (see tlcore.train.distributed); None for an ordinary run.
+    ``feature_memo``: a dict shared by several fits in one process (see ``Trainer._shared_cached``).
     """
-    trainer = Trainer(config, emit, stop, checkpoint_path, dist)
+    trainer = Trainer(config, emit, stop, checkpoint_path, dist, feature_memo)
     t0 = time.time()
     try:
         return trainer.fit()
