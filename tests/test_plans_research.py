@@ -109,6 +109,26 @@ def test_bn_frozen_keeps_statistics_but_trains_scale_and_shift():
     assert not torch.equal(net.groups["stem"][1].running_mean, before)
 
 
+def test_full_frozen_bn_is_full_with_the_pretrained_statistics_kept():
+    """A plan added as one registry entry: everything trains at full's rates, BatchNorm stays in inference mode."""
+    net = build_model("labnet", 3, "none")
+    report = apply_plan(net, get_plan("full-frozen-bn"))
+    assert trained_groups(net) == set(net.groups) - {"pool"}
+    assert {g.name: g.bn for g in report.groups if g.trainable and g.name not in ("pool", "head")} == {
+        name: "frozen" for name in ("stem", "stage1", "stage2", "stage3", "stage4")}
+    net.train()
+    bn = next(m for m in net.groups["stage2"].modules() if isinstance(m, nn.BatchNorm2d))
+    before = bn.running_mean.clone()
+    net(torch.randn(4, 3, 32, 32) * 5 + 3)
+    assert not bn.training and torch.equal(bn.running_mean, before), "frozen BatchNorm statistics do not move"
+    full = build_model("labnet", 3, "none")
+    apply_plan(full, get_plan("full"))
+    rates = {g["name"]: g["lr"] for g in param_groups(net, get_plan("full-frozen-bn"), 1.0, 0.0)}
+    assert rates == {g["name"]: g["lr"] for g in param_groups(full, get_plan("full"), 1.0, 0.0)}, "full's rates"
+    assert "full-frozen-bn" not in COMPARE_DEFAULT
+    assert TrainConfig(data="x", plan="full-frozen-bn").plan == "full-frozen-bn"
+
+
 def test_lp_ft_trains_everything_at_the_bodys_rate_after_its_probe():
     net = build_model("labnet", 3, "none")
     plan = get_plan("lp-ft")

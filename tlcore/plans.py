@@ -88,6 +88,9 @@ PLANS: dict[str, PlanSpec] = _index((
     PlanSpec("lp-ft", "all", body_lr_mult=0.1, linear_probe_first=True, compare_default=False),
     # Auto-RGN (Lee et al., ICLR 2023): every tensor trains, at a rate scaled by its relative gradient norm.
     PlanSpec("auto-rgn", "all", lr_rule="rgn", compare_default=False),
+    # Keras's transfer-learning guide: fine-tune everything with BatchNorm kept in inference mode, so
+    # that small batches of new data cannot overwrite the pretrained statistics.
+    PlanSpec("full-frozen-bn", "all", body_lr_mult=0.1, bn="frozen", compare_default=False),
 ))
 PLAN_NAMES: tuple[str, ...] = tuple(PLANS)
 COMPARE_DEFAULT: tuple[str, ...] = tuple(p.name for p in PLANS.values() if p.compare_default)

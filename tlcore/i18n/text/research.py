@@ -6,6 +6,7 @@ EN = {
     "plan_surgical_block": "surgical: {group} + output layer",
     "plan_lp-ft": "lp-ft: output layer first, then everything",
     "plan_auto-rgn": "auto-rgn: everything, rates by gradient",
+    "plan_full-frozen-bn": "full-frozen-bn: everything, BatchNorm statistics kept",
     "block_label": "Block to tune (surgical)",
     "block_help": "first: the layer that sees the pixels; last: the last stage; middle: halfway. Only this block "
                   "and the new output layer train.",
@@ -107,6 +108,7 @@ KO = {
     "plan_surgical_block": "surgical: {group} + 출력층",
     "plan_lp-ft": "lp-ft: 출력층 먼저, 그다음 전체",
     "plan_auto-rgn": "auto-rgn: 전체, 기울기에 따른 학습률",
+    "plan_full-frozen-bn": "full-frozen-bn: 전체, BatchNorm 통계는 그대로",
     "block_label": "조정할 블록 (surgical)",
     "block_help": "first: 픽셀을 직접 보는 층, last: 마지막 단계, middle: 그 중간. 이 블록과 새 출력층만 학습합니다.",
     "block_first": "처음 ({group})",
