@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import math
-import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,15 +14,18 @@ from torch import nn
 
 from .. import events as ev
 from ..config import TrainConfig
-from ..errors import ConfigError, DataError, StopRequested, TLError, TrainingError
+from ..errors import ConfigError, StopRequested, TLError, TrainingError
 from ..models import GroupedNet, Normalize, build_model, get_spec
 from ..optim import AdamW, RelativeGradNorm, WarmupCosine
 from ..plans import FreezePlan, apply_plan, param_groups, plan_of
 from .augment import augment_batch
+from .cached import FeatureCache
 from .checkpoint import make_checkpoint, save_checkpoint_atomic
 from .device import Precision, pick_device, seed_everything
 from .distributed import SINGLE, DistContext
 from .metrics import balanced_accuracy, confusion_matrix, per_class_recall
+from .split import Split, batch_slices
+from .streaming import StreamingData
 
 StopFn = Callable[[], bool]
 
@@ -34,11 +35,6 @@ BATCH_EVENT_INTERVAL_S = 0.25
 
 #: Misclassified validation examples kept for the app to show.
 MAX_MISCLASSIFIED = 24
-
-#: Streaming data: frozen outputs are computed this many images at a time into their file on disk.
-CACHE_PART_IMAGES = 8192
-#: Files that failed to decode named in the warning (the rest are counted).
-MAX_NAMED_FAILURES = 10
 
 
 @dataclass
@@ -51,58 +47,17 @@ class TrainResult:
     best_val_balanced_accuracy: float = 0.0
 
 
-@dataclass
-class Split:
-    """One side of the dataset: its images (decoded once into a store) and labels, and cached frozen outputs."""
-
-    items: list[tuple[str, int]]
-    labels: torch.Tensor
-    store: object  # tlcore.data.ImageStore
-    cached: torch.Tensor | None = None  # outputs of the frozen groups before ``Trainer.cache_start``
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def part(self, start: int, stop: int) -> "Split":
-        """Images ``start:stop`` as a split of their own (their own store, no cached rows)."""
-        stop = min(stop, len(self))
-        return Split(self.items[start:stop], self.labels[start:stop], self.store.subset(range(start, stop)))
-
-    def leave_out(self, failed: dict[int, tuple[str, str]]) -> list[tuple[str, str, str]]:
-        """Drop the images at the keys of ``failed`` (index -> (reason, detail)); returns (path, reason, detail) of each."""
-        keep = [i for i in range(len(self.items)) if i not in failed]
-        gone = [(self.items[i][0], *failed[i]) for i in sorted(failed) if 0 <= i < len(self.items)]
-        index = torch.tensor(keep, dtype=torch.long)
-        self.items = [self.items[i] for i in keep]
-        self.labels = self.labels.index_select(0, index)
-        old, self.store = self.store, self.store.subset(keep)
-        old.close()
-        if self.cached is not None:
-            self.cached = self.cached.index_select(0, index.to(self.cached.device))
-        return gone
-
-
-def batch_slices(n: int, batch_size: int) -> list[slice]:
-    """Slices of ``range(n)`` of ``batch_size``; a last batch of one image joins the one before.
-
-    BatchNorm in training mode cannot normalize a single image whose feature map is 1x1
-    ("Expected more than 1 value per channel"), so no training batch holds one image
-    (unless the whole set is one image).
-    """
-    bounds = list(range(0, n, batch_size)) + [n]
-    if len(bounds) > 2 and bounds[-1] - bounds[-2] == 1:
-        del bounds[-2]
-    return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
-
-
 def _has_training_batchnorm(net: GroupedNet) -> bool:
     return any(isinstance(m, nn.modules.batchnorm._BatchNorm)
                for name, g in net.groups.items() if name not in net.frozen and name not in net.bn_frozen
                for m in g.modules())
 
 
-class Trainer:
-    """One fit of one config. Use :func:`train` unless you need the pieces."""
+class Trainer(FeatureCache, StreamingData):
+    """One fit of one config. Use :func:`train` unless you need the pieces.
+
+    Frozen-feature caching is in train/cached.py, the streaming set-up in train/streaming.py.
+    """
 
     def __init__(self, config: TrainConfig, emit: ev.Emit = ev.ignore, stop: StopFn | None = None,
                  checkpoint_path: str | Path | None = None, dist: DistContext | None = None,
@@ -203,22 +158,6 @@ class Trainer:
             apply_plan(self.net, self.phase_plan)
         self.cache_start = self._cache_start()
 
-    def _cache_start(self) -> str | None:
-        """The first group whose inputs are cached, or None to compute every batch afresh.
-
-        A frozen backbone (``head``) is computed once: its features are cached. A frozen prefix
-        (``top``) is cached at its boundary too, when the images are not augmented and its
-        outputs fit the memory budget (the same results as recomputing it).
-        """
-        if not self.config.cache_features or self.augment:
-            return None
-        first = self.net.first_trainable_group() or "head"
-        if first == "head":
-            return "head"
-        if first != self.net.group_names[0] and self.net.splittable and self._prefix_fits_budget(first):
-            return first
-        return None
-
     def phases(self) -> list[tuple[str, FreezePlan, int]]:
         """(name, plan, epochs) of each phase: one for most plans; LP-FT's linear probe, then fine-tuning."""
         cfg = self.config
@@ -277,77 +216,6 @@ class Trainer:
                 with torch.no_grad():
                     x = self.net.forward_until(x, start)
             return self._trained(x, start)
-
-    @torch.no_grad()
-    def _compute_cached(self, split: Split, phase: str) -> torch.Tensor:
-        """Outputs of the frozen groups before ``cache_start`` for every image of ``split`` (BatchNorm in eval).
-
-        Head features go through the disk cache (tlcore.features): whichever of "Measure it", a
-        head run or Compare comes first computes them, the others read them back.
-        """
-        if self.cache_start != "head":
-            return self._compute_rows(split, list(range(len(split))), phase)
-        from ..features import cached_features, key_for
-
-        weights = self.config.weights if self.plan.pretrained else "none"
-        precision = str(self.precision.amp_dtype).replace("torch.", "") if self.precision.amp else "fp32"
-        key = key_for(self.config.model, weights, self.image_size, precision)
-        feats = cached_features(key, [p for p, _ in split.items], lambda idx: self._compute_rows(split, idx, phase),
-                                unusable=lambda: getattr(split.store, "failed", {}))
-        return feats.to(self.device)
-
-    @torch.no_grad()
-    def _compute_rows(self, split: Split, indices: list[int], phase: str) -> torch.Tensor:
-        self.net.eval()
-        out = []
-        n = len(indices)
-        bs = max(self.config.batch_size, 64)
-        for i in range(0, n, bs):
-            self._check_stop()
-            x = self._fetch(split, indices[i:i + bs])
-            with self.precision.autocast():
-                y = self.net.forward_until(x, self.cache_start)
-                # Head features are kept in float32; a prefix keeps the dtype the next group would get.
-                out.append(y.float() if self.cache_start == "head" else y)
-            self.emit(ev.Status(phase="features", message=f"Computing frozen features ({phase})",
-                                fraction=min(1.0, (i + bs) / n)))
-        return torch.cat(out) if out else torch.empty(0)
-
-    def _shared_cached(self, split: Split, phase: str) -> torch.Tensor:
-        """``_compute_cached``, once per process for a whole split when fits share a ``feature_memo``.
-
-        With a memo and a frozen backbone (``head``), the features of the whole split (the whole
-        training split, not just this fit's subset) are computed by the first fit and kept; a fit
-        on a training subset indexes into them, so a learning curve computes them once.
-        """
-        if (self.feature_memo is None or self.cache_start != "head" or self.dist.enabled
-                or not split.store.fits_in_memory):
-            return self._cached_outputs(split, phase)
-        from ..data import ImageStore
-
-        cfg = self.config
-        whole = list(self.dataset.train) if phase == "train" else list(self.dataset.val)
-        index = self.train_index if phase == "train" else None
-        backbone = (cfg.model, cfg.weights, cfg.seed if cfg.weights == "none" else None, self.image_size)
-        key = (phase, backbone, tuple(p for p, _ in whole))
-        if key not in self.feature_memo:
-            if index is not None:
-                budget = cfg.memory_budget_mb * 2**20 * len(whole) // max(1, self.dataset.num_images)
-                split = Split(whole, torch.tensor([y for _, y in whole], dtype=torch.long),
-                              ImageStore([p for p, _ in whole], self.image_size, budget, crop_pct=self.spec.crop_pct))
-            self.feature_memo[key] = self._compute_cached(split, phase)
-        feats = self.feature_memo[key]
-        return feats if index is None else feats.index_select(0, torch.tensor(index, dtype=torch.long))
-
-    @torch.no_grad()
-    def _prefix_fits_budget(self, first_trainable: str) -> bool:
-        """Would the frozen prefix's outputs for every image fit the memory budget?"""
-        self.net.eval()
-        probe = torch.zeros(1, 3, self.image_size, self.image_size, dtype=torch.uint8, device=self.device)
-        with self.precision.autocast():
-            out = self.net.forward_until(self.normalize(probe), first_trainable)
-        need = out.numel() * out.element_size() * self.dataset.num_images
-        return need <= self.config.memory_budget_mb * 2**20
 
     def _maybe_batch_event(self, epoch: int, step: int, steps: int, seen: int, t0: float, loss: float) -> None:
         now = time.time()
@@ -590,126 +458,6 @@ class Trainer:
             self.emit(end)
             epoch += 1
         return epoch
-
-    # -- scale (issue 17): streaming, failed files, images on the GPU ------------------
-    def _prepare_streaming(self) -> None:
-        """Both stores: failures skipped (and reported), and decoding workers for images over the budget."""
-        from ..data.stream import default_workers, usable_cores
-
-        workers = self.config.workers if self.config.workers is not None else default_workers(self.config.nproc_per_node)
-        for split in (self.train, self.val):
-            split.store.skip_failures = True
-            split.store.workers = workers
-            split.store.pin_memory = self.device.type == "cuda"
-        if workers and self.device.type == "cpu" and any(s.store.streams for s in (self.train, self.val)):
-            # Leave the decoding workers their cores: a compute thread and a decoder on one core slow each
-            # other down many times over (measured 5-20x on 2 cores), far more than one thread fewer costs.
-            self._threads = torch.get_num_threads()
-            torch.set_num_threads(max(1, min(self._threads, usable_cores() - workers)))
-
-    def _without_failed(self, split: Split, idx: torch.Tensor, x: torch.Tensor, y: torch.Tensor):
-        """The batch without the images that failed to decode: (x, y, images left); all of it when none is left."""
-        keep = [k for k, i in enumerate(idx.tolist()) if i not in split.store.failed]
-        if len(keep) == len(idx):
-            return x, y, len(idx)
-        if not keep:
-            return x, y, 0
-        k = torch.tensor(keep, device=x.device)
-        return x.index_select(0, k), y.index_select(0, k.to(y.device)), len(keep)
-
-    def _leave_out_failed(self, split: Split, phase: str, failed: dict | None = None) -> None:
-        """Files that failed their first full decode leave ``split`` for good, with a warning naming them.
-
-        Datasets checked from headers (see tlcore.data.headers) meet such files only when training
-        decodes them; every process of a distributed run leaves out the same ones.
-        """
-        if failed is None:
-            failed = dict(split.store.failed)
-            if self.dist.enabled:
-                failed = {i: f for part in self.dist.gather(failed) for i, f in part.items()}
-        if not failed:
-            return
-        gone = split.leave_out(failed)
-        root = getattr(self.dataset, "root", "") or ""
-        names = [f"{os.path.relpath(p, root) if root else p} ({reason})" for p, reason, _ in gone]
-        shown = ", ".join(names[:MAX_NAMED_FAILURES]) + (f" and {len(names) - MAX_NAMED_FAILURES} more"
-                                                           if len(names) > MAX_NAMED_FAILURES else "")
-        if not len(split):
-            raise DataError(f"None of the {phase} images could be decoded ({shown}).",
-                            "Check that the files are images that open in an image viewer.", code="no_images")
-        self.emit(ev.Warning_(code="images_left_out", message=(
-            f"{len(gone)} {phase} image{'s' if len(gone) > 1 else ''} could not be decoded and "
-            f"{'are' if len(gone) > 1 else 'is'} left out of this run: {shown}.")))
-
-    def _scratch_dir(self) -> Path:
-        """A folder for this fit's files (removed when it ends); a distributed run's shared folder."""
-        if self.dist.scratch is not None:
-            return self.dist.scratch
-        if self._scratch is None:
-            from ..paths import cache_dir
-
-            root = cache_dir() / "scratch"
-            root.mkdir(parents=True, exist_ok=True)
-            self._scratch = Path(tempfile.mkdtemp(prefix="fit-", dir=root))
-        return self._scratch
-
-    def _cached_outputs(self, split: Split, phase: str) -> torch.Tensor:
-        """:meth:`_compute_cached` for a split, kept where it belongs; failed files leave the split.
-
-        An ordinary run whose images fit the budget keeps the outputs in memory, as computed.
-        Streamed images: the outputs are computed part by part into a file and used memory-mapped,
-        never whole in memory. A distributed run: one process per machine computes them, the
-        others read its file.
-        """
-        from ..data.stream import RowWriter, read_rows
-
-        streaming = not split.store.fits_in_memory
-        if not streaming and not self.dist.enabled:
-            out = self._compute_cached(split, phase)
-            failed = dict(split.store.failed)
-            if failed:
-                keep = torch.tensor([i for i in range(len(split)) if i not in failed], device=out.device)
-                out = out.index_select(0, keep)
-            self._leave_out_failed(split, phase, failed)
-            return out
-
-        def write(path: Path) -> None:
-            writer = RowWriter(path, len(split))
-            failed: dict[str, tuple[str, str]] = {}
-            step = CACHE_PART_IMAGES if streaming else max(1, len(split))
-            try:
-                for start in range(0, len(split), step):
-                    part = split.part(start, start + step) if streaming else split
-                    label = phase if len(split) <= step else f"{phase}, part {start // step + 1}/{-(-len(split) // step)}"
-                    out = self._compute_cached(part, label)
-                    bad = part.store.failed
-                    if bad:
-                        out = out.index_select(0, torch.tensor([i for i in range(len(part)) if i not in bad],
-                                                               device=out.device))
-                        failed.update({str(start + i): f for i, f in bad.items()})
-                    writer.append(out)
-                    if part is not split:
-                        part.store.close()
-                writer.finish({"failed": failed})
-            except BaseException:
-                writer.abandon()
-                raise
-
-        name = f"{phase}-{self.cache_start}"
-        if self.dist.enabled:
-            path = self.dist.shared_rows(name, write, self.stop)
-        else:
-            path = self._scratch_dir() / f"{name}.npy"
-            write(path)
-        rows, extra = read_rows(path, mmap=streaming)
-        self._leave_out_failed(split, phase, {int(k): tuple(v) for k, v in extra.get("failed", {}).items()})
-        return rows if streaming else rows.to(self.device)
-
-    def _images_to_device(self) -> None:
-        """After epoch 1 on a GPU: the decoded images move there when they fit, so batches need no copy."""
-        if self.device.type == "cuda" and self.cache_start is None:
-            for split in (self.train, self.val):
-                split.store.keep_on(self.device)
 
     def close(self) -> None:
         """Stop decoding workers, give back the compute threads and remove this fit's files."""
