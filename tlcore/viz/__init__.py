@@ -6,14 +6,14 @@ import math
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .decision import (
+from ..decision import (
     LARGE_IMAGES_PER_CLASS,
     QUADRANTS,
     SIMILAR_THRESHOLD,
     SIMILARITY_BORDERLINE,
     SIZE_BORDERLINE_FACTOR,
 )
-from .i18n import t
+from ..i18n import t
 
 #: The map's x range in log10(images per class), centred on the size boundary.
 MAP_LOG_X = (math.log10(LARGE_IMAGES_PER_CLASS) - 2.4, math.log10(LARGE_IMAGES_PER_CLASS) + 2.4)
@@ -446,7 +446,7 @@ def measured_map(sweep: dict, lang: str = "en", position: tuple[float, float] | 
     ``boundaries`` (images per class, similarity) fitted to the sweep (default: the sweep's
     own). ``position``: the user's data (images per class, similarity), drawn as a star.
     """
-    from .i18n import plan_name
+    from ..i18n import plan_name
 
     cells = sweep.get("cells", [])
     sizes = sorted({int(c["per_class"]) for c in cells})
@@ -518,7 +518,7 @@ def learning_curve(result: dict, lang: str = "en", height: int = CURVE_HEIGHT) -
     spread over seeds. Each crossover is a dotted vertical line with its size; the map's size
     boundary a dashed one (it is drawn even outside the measured range: the axis widens to it).
     """
-    from .i18n import plan_name
+    from ..i18n import plan_name
 
     fig = go.Figure()
     points = result.get("points", [])
