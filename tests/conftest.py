@@ -69,3 +69,12 @@ def _isolated_torch_home(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(base / "torch-home"))
     monkeypatch.setenv("HF_HOME", str(base / "hf-home"))
     monkeypatch.setenv("TLCORE_CACHE_DIR", str(base / "tlcore-cache"))  # shared by the session's tests; some set their own
+
+
+@pytest.fixture(scope="module")
+def playwright_api():
+    """Playwright, for a browser test module; checked before its server starts, so that a machine without a
+    browser skips at once (tests/browser_support.py)."""
+    from tests.browser_support import browser_or_skip
+
+    return browser_or_skip()

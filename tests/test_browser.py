@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser_support import app_server, browser_or_skip, chromium
+from tests.browser_support import app_server, chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "test-output" / "screenshots"
@@ -26,12 +26,6 @@ SIZES = [(1400, 1000), (1024, 768)]
 MARKUP_CLASSES = ["# heading", "1. apples", "**bold**", ":red[warn]", "<b>x<"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def playwright_api():
-    """Checked before the server starts, so a machine without a browser skips at once."""
-    return browser_or_skip()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, app_server, browser_or_skip
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, app_server
 from tests.test_browser import _shot
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,11 +27,6 @@ _CAMERA_LIVE = """() => {
     return Array.from(document.querySelectorAll("[data-testid='stCameraInput'] video"))
         .some(v => !v.closest("[data-stale='true']") && v.srcObject && v.readyState >= 2);
 }"""
-
-
-@pytest.fixture
-def playwright_api():
-    return browser_or_skip()
 
 
 @pytest.fixture

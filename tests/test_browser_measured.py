@@ -5,16 +5,11 @@ import re
 
 import pytest
 
-from tests.browser_support import app_server, browser_or_skip, chromium
+from tests.browser_support import app_server, chromium
 from tests.test_browser import _shot
 from tlcore import service, viz
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def playwright_api():
-    return browser_or_skip()
 
 
 @pytest.fixture(scope="module")

@@ -11,15 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import app_server, browser_or_skip, chromium
+from tests.browser_support import app_server, chromium
 from tests.test_browser import _idle, _new_page, _shot, _upload, _wait_points
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def playwright_api():
-    return browser_or_skip()
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +81,7 @@ def test_real_photos_measured_mapped_trained_and_predicted_offline(server, playw
         # Predict: the trained model on a new photo shows its classes with probabilities.
         page.goto(f"{url}/Predict?lang=en")
         page.locator("input[type='file']").first.set_input_files(str(new_photo))
-        expect(main.get_by_text(re.compile(r"person"))).to_be_visible(timeout=120_000)
+        expect(main.get_by_text(re.compile(r"person")).first).to_be_visible(timeout=120_000)
         expect(main.get_by_test_id("stProgress").first).to_be_visible(timeout=120_000)
         _shot(page, "photos_4_predict")
         print(f"measure it with efficientnet_lite0 on {len(data) // 1024} KB of photos: {measured_s:.0f} s")

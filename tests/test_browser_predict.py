@@ -6,7 +6,7 @@ import time
 import pytest
 
 from tests import colour_world as world
-from tests.test_browser import _choose, _new_page, _shot, browser, playwright_api, server  # noqa: F401 - fixtures
+from tests.test_browser import _choose, _new_page, _shot, browser, server  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -6,16 +6,10 @@ import time
 
 import pytest
 
-from tests.browser_support import app_server, browser_or_skip, chromium
+from tests.browser_support import app_server, chromium
 from tests.test_browser import _new_page, _shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def playwright_api():
-    """Checked before the server starts, so a machine without a browser skips at once."""
-    return browser_or_skip()
 
 
 @pytest.fixture(scope="module")

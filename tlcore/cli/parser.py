@@ -114,21 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_train)
 
-    s = sub.add_parser("probe", help="which layer groups want to move: relative gradient norm per group, after a head warm-up")
-    s.add_argument("path")
-    s.add_argument("--model", default=None, help="backbone (default: labnet for lab data, else resnet18)")
-    s.add_argument("--weights", default="pretrained")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--json", action="store_true")
-    s.set_defaults(func=cmd_probe)
-
-    s = sub.add_parser("estimate", help="transferability estimators on frozen features: k-NN, LogME, linear probe")
-    s.add_argument("path")
-    s.add_argument("--model", default=None, help="backbone (default: labnet for lab data, else resnet18)")
-    s.add_argument("--weights", default="pretrained")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--json", action="store_true")
-    s.set_defaults(func=cmd_estimate)
+    for name, help_text, func in (
+            ("probe", "which layer groups want to move: relative gradient norm per group, after a head warm-up",
+             cmd_probe),
+            ("estimate", "transferability estimators on frozen features: k-NN, LogME, linear probe", cmd_estimate)):
+        s = sub.add_parser(name, help=help_text)
+        s.add_argument("path")
+        s.add_argument("--model", default=None, help="backbone (default: labnet for lab data, else efficientnet_lite0)")
+        s.add_argument("--weights", default="pretrained")
+        s.add_argument("--seed", type=int, default=0)
+        s.add_argument("--json", action="store_true")
+        s.set_defaults(func=func)
 
     s = sub.add_parser("runs", help="list, show, stop or delete runs")
     s.add_argument("action", nargs="?", default="list", choices=["list", "show", "stop", "delete"])

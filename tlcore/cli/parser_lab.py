@@ -5,6 +5,16 @@ from .common import _name_list, _number_list, _Parser
 from .lab import cmd_bench, cmd_curve, cmd_lab
 
 
+def _lab_driver(lab, name: str, help_text: str):
+    """A lab driver's parser with the flags every driver takes (its own flags and --json follow)."""
+    m = lab.add_parser(name, help=help_text)
+    m.add_argument("--quick", action="store_true")
+    m.add_argument("--seeds", type=int, default=0)
+    m.add_argument("--workdir", default=None)
+    m.add_argument("--jobs", type=int, default=0, help="runs at once, one thread each (default: one per core, at most 4)")
+    return m
+
+
 def add_lab_command(sub) -> None:
     """The 'lab' command and its subcommands."""
     s = sub.add_parser("lab", help="the offline lab world: make data, pretrain labnet, run the experiment")
@@ -22,23 +32,11 @@ def add_lab_command(sub) -> None:
     m.add_argument("--per-class", type=int, default=0, help="source images per class (default: the recorded recipe)")
     m.add_argument("--epochs", type=int, default=0, help="epochs (default: the recorded recipe)")
     m.add_argument("--json", action="store_true")
-    m = lab.add_parser("experiment", help="train every plan in every quadrant and check the map")
-    m.add_argument("--quick", action="store_true")
-    m.add_argument("--seeds", type=int, default=0)
-    m.add_argument("--workdir", default=None)
-    m.add_argument("--jobs", type=int, default=0, help="runs at once, one thread each (default: one per core, at most 4)")
+    m = _lab_driver(lab, "experiment", "train every plan in every quadrant and check the map")
     m.add_argument("--json", action="store_true")
-    m = lab.add_parser("surgical", help="surgical first/middle/last, full and lp-ft on one cell of each kind of shift")
-    m.add_argument("--quick", action="store_true")
-    m.add_argument("--seeds", type=int, default=0)
-    m.add_argument("--workdir", default=None)
-    m.add_argument("--jobs", type=int, default=0, help="runs at once, one thread each (default: one per core, at most 4)")
+    m = _lab_driver(lab, "surgical", "surgical first/middle/last, full and lp-ft on one cell of each kind of shift")
     m.add_argument("--json", action="store_true")
-    m = lab.add_parser("estimators", help="how well k-NN, LogME and a linear probe rank lab cells by fine-tuned accuracy")
-    m.add_argument("--quick", action="store_true")
-    m.add_argument("--seeds", type=int, default=0)
-    m.add_argument("--workdir", default=None)
-    m.add_argument("--jobs", type=int, default=0, help="runs at once, one thread each (default: one per core, at most 4)")
+    m = _lab_driver(lab, "estimators", "how well k-NN, LogME and a linear probe rank lab cells by fine-tuned accuracy")
     m.add_argument("--save", action="store_true", help="write the result as the record the app shows")
     m.add_argument("--json", action="store_true")
     # -- lab sweep / lab calibrate (issue 14) --

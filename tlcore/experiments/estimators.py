@@ -13,11 +13,11 @@ import datetime as _dt
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from .quadrants import default_jobs, spearman
+from .parallel import default_jobs, run_units, settings_of, work_folder
+from .quadrants import spearman
 
 #: The grid: similarity dials of the target world, then the kinds of shift (tlcore.lab.world).
 DIALS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -88,13 +88,6 @@ def run_cell(name: str, seed: int, workdir: str | Path, quiet: bool = False) -> 
 _SETTINGS = ("DIALS", "SHIFTS", "PER_CLASS", "VAL_PER_CLASS", "RECIPE")
 
 
-def _init_job(threads: int, settings: dict) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-    globals().update(settings)
-
-
 def run_estimators(quick: bool = True, seeds: int = 0, workdir: str | Path | None = None, quiet: bool = False,
                    jobs: int = 0, save: bool = False) -> dict:
     """Every cell of the grid over seeds (1 with ``quick``, else 2); the estimators' Spearman correlations.
@@ -102,31 +95,13 @@ def run_estimators(quick: bool = True, seeds: int = 0, workdir: str | Path | Non
     ``save`` writes the summary to :data:`RECORD_PATH` (atomically), where the app reads it.
     """
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    import torch
-
     n_seeds = seeds or (1 if quick else 2)
     jobs = jobs or default_jobs()
     t0 = time.time()
-    tmp = None
-    if workdir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="tlcore-estimators-")
-        workdir = tmp.name
     units = [(c, s) for c in cell_names() for s in range(n_seeds)]
-    try:
-        if jobs == 1:
-            torch.set_num_threads(max(1, torch.get_num_threads()))
-            results = [run_cell(c, s, str(workdir), quiet) for c, s in units]
-        else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_job,
-                                     initargs=(1, {k: globals()[k] for k in _SETTINGS})) as pool:
-                results = list(pool.map(run_cell, *zip(*[(c, s, str(workdir), quiet) for c, s in units])))
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+    with work_folder(workdir, "tlcore-estimators-") as folder:
+        results = run_units(run_cell, [(c, s, str(folder), quiet) for c, s in units], jobs,
+                            settings_of(__name__, _SETTINGS))
     cells = []
     for name in cell_names():
         rs = [r for r in results if r["cell"] == name]

@@ -5,11 +5,11 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from ..lab.recipes import plan_config, recipe
+from .parallel import default_jobs, run_units, settings_of, work_folder
 from ..plans import COMPARE_DEFAULT
 
 #: The four corners of the map in the lab world: (similarity dial, train images per class).
@@ -128,21 +128,8 @@ def similarity_curve(seed: int = 0) -> dict:
 _SETTINGS = ("QUADRANT_SETTINGS", "VAL_PER_CLASS", "NUM_CLASSES", "SIMILARITY_DIALS", "SIMILARITY_PER_CLASS", "recipe")
 
 
-def _init_job(threads: int, settings: dict) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-    globals().update(settings)
-
-
 def _job(q: int, seed: int, workdir: str, quiet: bool) -> dict:
     return similarity_curve() if q == 0 else run_seed(q, seed, workdir, quiet)
-
-
-def default_jobs() -> int:
-    """Parallel runs for the experiment: one per core (each with one thread), at most 4."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(4, cores))
 
 
 def run_experiment(quick: bool = True, seeds: int = 0, workdir: str | Path | None = None, quiet: bool = False,
@@ -155,34 +142,14 @@ def run_experiment(quick: bool = True, seeds: int = 0, workdir: str | Path | Non
     """
     # Before torch loads: idle OpenMP threads that spin make every step crawl on a busy machine.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    import torch
-
     n_seeds = seeds or (2 if quick else 3)
     seed_list = list(range(n_seeds))
     jobs = jobs or default_jobs()
     t0 = time.time()
-    tmp = None
-    if workdir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="tlcore-lab-")
-        workdir = tmp.name
-    workdir = Path(workdir)
     # Longest first (large data, then the curve, then small data), so parallel jobs end together.
     units = [(q, seed) for q in (1, 2) for seed in seed_list] + [(0, 0)] + [(q, seed) for q in (3, 4) for seed in seed_list]
-    try:
-        if jobs == 1:
-            torch.set_num_threads(max(1, torch.get_num_threads()))
-            results = [_job(q, seed, str(workdir), quiet) for q, seed in units]
-        else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_job,
-                                     initargs=(1, {k: globals()[k] for k in _SETTINGS})) as pool:
-                results = list(pool.map(_job, *zip(*[(q, s, str(workdir), quiet) for q, s in units])))
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+    with work_folder(workdir, "tlcore-lab-") as folder:
+        results = run_units(_job, [(q, s, str(folder), quiet) for q, s in units], jobs, settings_of(__name__, _SETTINGS))
     curve = results[units.index((0, 0))]
     if not quiet:
         _log("similarity score by dial: " + ", ".join(f"{p['dial']:.1f}->{p['score']:.2f}" for p in curve["points"])

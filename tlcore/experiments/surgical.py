@@ -15,11 +15,10 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from .quadrants import default_jobs
+from .parallel import default_jobs, run_units, settings_of, work_folder
 
 #: The cells: one per kind of shift (``tlcore.lab.world.SHIFT_KINDS``).
 KINDS = ("input", "feature", "output")
@@ -108,13 +107,6 @@ def summarize_cell(kind: str, units: list[dict], plans: tuple[str, ...]) -> dict
 _SETTINGS = ("PER_CLASS", "VAL_PER_CLASS", "PLAN_RUNS", "RECIPE")
 
 
-def _init_job(threads: int, settings: dict) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-    globals().update(settings)
-
-
 def _job(kind: str, seed: int, workdir: str, plans: tuple[str, ...], quiet: bool, epochs: int) -> dict:
     return run_cell(kind, seed, workdir, plans, quiet, epochs)
 
@@ -127,35 +119,17 @@ def run_surgical(quick: bool = True, seeds: int = 0, workdir: str | Path | None 
     each (see ``tlcore.experiments.quadrants.run_experiment``); 0: one per core, at most 4.
     """
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: idle threads must not spin
-    import torch
-
     n_seeds = seeds or (3 if quick else 5)
     plans = QUICK_PLANS if quick else tuple(PLAN_RUNS)
     epochs = QUICK_EPOCHS if quick and RECIPE is None else 0
     jobs = jobs or default_jobs()
     t0 = time.time()
-    tmp = None
-    if workdir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="tlcore-surgical-")
-        workdir = tmp.name
     # The six-class cells first (they take longest), so that parallel jobs end together.
     order = sorted(kinds, key=lambda k: k == "output")
     units = [(k, s) for k in order for s in range(n_seeds)]
-    try:
-        if jobs == 1:
-            torch.set_num_threads(max(1, torch.get_num_threads()))
-            results = [_job(k, s, str(workdir), plans, quiet, epochs) for k, s in units]
-        else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_job,
-                                     initargs=(1, {k: globals()[k] for k in _SETTINGS})) as pool:
-                results = list(pool.map(_job, *zip(*[(k, s, str(workdir), plans, quiet, epochs) for k, s in units])))
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+    with work_folder(workdir, "tlcore-surgical-") as folder:
+        results = run_units(_job, [(k, s, str(folder), plans, quiet, epochs) for k, s in units], jobs,
+                            settings_of(__name__, _SETTINGS))
     cells = [summarize_cell(k, [r for (uk, _), r in zip(units, results) if uk == k], plans) for k in kinds]
     return {"cells": cells, "plans": list(plans), "seeds": n_seeds, "quick": quick, "jobs": jobs,
             "per_class": PER_CLASS, "val_per_class": VAL_PER_CLASS, "epochs": epochs or "recipe",

@@ -15,7 +15,6 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +22,8 @@ from ..lab.recipes import plan_config, recipe, size_for
 from ..plans import COMPARE_DEFAULT
 from ..service import defaults
 from ..stats import mean_spread, too_close
-from .quadrants import default_jobs, spearman
+from .parallel import default_jobs, run_units, settings_of, work_folder
+from .quadrants import spearman
 
 DEFAULT_SIZES = (10, 20, 50, 100, 200, 500, 1000)
 DEFAULT_SIMILARITIES = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -84,14 +84,6 @@ def measure_dial(dial: float) -> dict:
 
 #: Module settings a worker process takes from its parent (a test's smaller world holds in every job).
 _SETTINGS = ("NUM_CLASSES", "SIMILARITY_PER_CLASS", "recipe")
-
-
-def _init_job(threads: int, settings: dict, val_per_class: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-    globals().update(settings)
-    defaults.LAB_VAL_PER_CLASS = val_per_class
 
 
 def _job(kind: str, per_class: int, dial: float, seed: int, plans: tuple, workdir: str, quiet: bool) -> dict:
@@ -222,8 +214,6 @@ def run_sweep(sizes=None, similarities=None, plans=None, seeds: int = 0, quick: 
     from ..plans import get_plan_spec
 
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: idle threads must not spin
-    import torch
-
     sizes = tuple(int(n) for n in (sizes or (QUICK_SIZES if quick else DEFAULT_SIZES)))
     sims = tuple(float(s) for s in (similarities if similarities is not None else
                                     (QUICK_SIMILARITIES if quick else DEFAULT_SIMILARITIES)))
@@ -239,28 +229,14 @@ def run_sweep(sizes=None, similarities=None, plans=None, seeds: int = 0, quick: 
     tol = defaults.VERDICT_TOLERANCE
     start_machine = machine()
     t0 = time.time()
-    tmp = None
-    if workdir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="tlcore-sweep-")
-        workdir = tmp.name
     units = [("cell", n, s, k) for n in sizes for s in sims for k in range(n_seeds)]
     units.sort(key=lambda u: -_cost(u[1]))
     units += [("similarity", 0, s, 0) for s in sims]
-    args = [(kind, n, s, k, plans, str(workdir), quiet) for kind, n, s, k in units]
-    try:
-        if jobs == 1:
-            results = [_job(*a) for a in args]
-        else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_job,
-                                     initargs=(1, {k: globals()[k] for k in _SETTINGS}, _val_per_class())) as pool:
-                results = list(pool.map(_job, *zip(*args)))
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+    # Workers take this module's settings and the lab's validation size (tests shrink both).
+    settings = {**settings_of(__name__, _SETTINGS), **settings_of(defaults.__name__, ("LAB_VAL_PER_CLASS",))}
+    with work_folder(workdir, "tlcore-sweep-") as folder:
+        results = run_units(_job, [(kind, n, s, k, plans, str(folder), quiet) for kind, n, s, k in units], jobs,
+                            settings)
     scores = {r["dial"]: r for (kind, *_), r in zip(units, results) if kind == "similarity"}
     cells = []
     for n in sizes:

@@ -489,20 +489,11 @@ def write_imagefolder(
 
     Also writes ``out/lab.json`` with the dials. Returns ``out``.
     """
-    from PIL import Image
-
     out = Path(out)
     val_per_class = _check_count("val_per_class", val_per_class)
     x, y, names = make_target(similarity, per_class, seed, num_classes)
     xv, yv, _ = make_target_val(similarity, val_per_class, seed, num_classes)
-    for split, xs, ys in (("train", x, y), ("val", xv, yv)):
-        counters = [0] * len(names)
-        for name in names:
-            (out / split / name).mkdir(parents=True, exist_ok=True)
-        for img, lab in zip(xs, ys):
-            i = counters[lab]
-            counters[lab] += 1
-            Image.fromarray(img).save(out / split / names[lab] / f"{i}.png")
+    _write_splits(out, names, (("train", x, y), ("val", xv, yv)))
     record = {
         "generator": "tlcore.lab.world",
         "similarity": float(similarity),
@@ -515,6 +506,25 @@ def write_imagefolder(
         "world": asdict(world_params(similarity)),
         "world_fingerprint": world_fingerprint(),
     }
+    return _write_record(out, record)
+
+
+def _write_splits(out: Path, names: list[str], splits) -> None:
+    """Each ``(split, images, labels)`` as ``out/<split>/<class>/<i>.png`` (images: uint8 HxWx3 arrays)."""
+    from PIL import Image
+
+    for split, xs, ys in splits:
+        counters = [0] * len(names)
+        for name in names:
+            (out / split / name).mkdir(parents=True, exist_ok=True)
+        for img, lab in zip(xs, ys):
+            i = counters[lab]
+            counters[lab] += 1
+            Image.fromarray(img).save(out / split / names[lab] / f"{i}.png")
+
+
+def _write_record(out: Path, record: dict) -> Path:
+    """``out/lab.json`` (written aside, then renamed into place, so a reader never sees half of it); returns ``out``."""
     tmp = out / ".lab.json.tmp"
     tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, out / "lab.json")
@@ -622,20 +632,11 @@ def make_shift(kind: str, per_class: int, seed: int, split: str = "train") -> tu
 
 def write_shift_imagefolder(out: Path, kind: str, per_class: int, seed: int = 0, val_per_class: int = 100) -> Path:
     """Write one shift cell as ``out/train/<class>/<i>.png`` and ``out/val/...``, with ``out/lab.json``. Returns ``out``."""
-    from PIL import Image
-
     out = Path(out)
     val_per_class = _check_count("val_per_class", val_per_class)
     x, y, names = make_shift(kind, per_class, seed)
     xv, yv, _ = make_shift(kind, val_per_class, seed, split="val")
-    for split, xs, ys in (("train", x, y), ("val", xv, yv)):
-        counters = [0] * len(names)
-        for name in names:
-            (out / split / name).mkdir(parents=True, exist_ok=True)
-        for img, lab in zip(xs, ys):
-            i = counters[lab]
-            counters[lab] += 1
-            Image.fromarray(img).save(out / split / names[lab] / f"{i}.png")
+    _write_splits(out, names, (("train", x, y), ("val", xv, yv)))
     record = {
         "generator": "tlcore.lab.world.make_shift",
         "shift": kind,
@@ -649,7 +650,4 @@ def write_shift_imagefolder(out: Path, kind: str, per_class: int, seed: int = 0,
         "camera": asdict(CAMERA) if kind == "input" else None,
         "world_fingerprint": world_fingerprint(),
     }
-    tmp = out / ".lab.json.tmp"
-    tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, out / "lab.json")
-    return out
+    return _write_record(out, record)
