@@ -36,7 +36,7 @@ def map_panel(model: str, rec) -> None:
         st.caption(t("measured_loo", L, loo=100 * sweep["agreement_measured_loo"]))
     m = sweep.get("machine") or {}
     st.caption(t("measured_source", L, command=sweep.get("command", ""), date=str(sweep.get("date", ""))[:10],
-                 seconds=float(sweep.get("seconds", 0.0)),
+                 hours=float(sweep.get("train_seconds_total", sweep.get("seconds", 0.0))) / 3600,
                  machine=f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores"))
 
 

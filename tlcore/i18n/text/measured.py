@@ -28,7 +28,7 @@ EN = {
                           "**{measured:.0f} %** of the cells; with the rule of thumb in **{rot:.0f} %**.",
     "measured_loo": "Fitted without a cell, the boundaries still get that cell right in {loo:.0f} % of the cells: "
                     "how well the fit carries to data it has not seen.",
-    "measured_source": "Measured by `{command}` on {machine} ({date}; {seconds:,.0f} s).",
+    "measured_source": "Measured by `{command}` on {machine} ({date}; {hours:.1f} hours of training in all).",
     "measured_none": "No sweep has measured {model}, so the map uses the rule of thumb. The lab sweep measures "
                      "labnet; on your own data, Compare's learning curve measures the size boundary.",
     "measured_in_use": "The map uses the boundaries measured for {model}: {size:,.0f} images per class and similarity "
@@ -112,7 +112,7 @@ KO = {
                           "안쪽이고, 경험칙을 쓰면 **{rot:.0f}%의 칸**에서 그렇습니다.",
     "measured_loo": "칸 하나를 빼고 경계를 맞춰도 그 칸을 맞게 고르는 경우가 {loo:.0f}%입니다: 맞추는 데 쓰지 않은 "
                     "데이터에도 경계가 얼마나 들어맞는지 보여 줍니다.",
-    "measured_source": "측정: `{command}`, {machine} ({date}; {seconds:,.0f}초).",
+    "measured_source": "측정: `{command}`, {machine} ({date}; 학습 시간 합계 {hours:.1f}시간).",
     "measured_none": "{model}은(는) 아직 스윕으로 측정하지 않아 지도가 경험칙을 씁니다. 실험실 스윕은 labnet을 측정합니다. "
                      "내 데이터에서는 계획 비교의 학습 곡선이 크기 경계를 재 줍니다.",
     "measured_in_use": "지도는 {model}에 대해 측정한 경계를 씁니다: 클래스당 {size:,.0f}장, 유사도 {sim:.2f} "
