@@ -9,7 +9,7 @@ from tlcore.i18n import plan_name, t
 from .dataset import adopt_run, dataset_name
 from .runs import LIVE_POLL_S, run_from_url, store
 from .scale import submitting
-from .session import errors, keep, lang, next_button, value
+from .session import errors, keep, lang, next_button, set_kept, value
 
 MODES = ("plans", "curve")
 #: Shares of the training images offered (the defaults come from tlcore.service.curve).
@@ -80,6 +80,26 @@ def adopt_from_url() -> None:
     members = [r.run_id for r in store().list() if group and r.group == group]
     if members:
         adopt_run(members[-1])
+        if st.session_state.get("_curve_adopted") != group:  # once per curve: later changes are the user's
+            st.session_state["_curve_adopted"] = group
+            _adopt_settings(members)
+
+
+def _adopt_settings(run_ids: list[str]) -> None:
+    """The form shows the settings the opened curve was trained with (plans, shares, epochs), not the defaults."""
+    configs = []
+    for run_id in run_ids:
+        try:
+            configs.append(store().config(run_id))
+        except Exception:  # noqa: BLE001 - a damaged run is reported by its own view
+            continue
+    if not configs:
+        return
+    set_kept("crv_plans", list(dict.fromkeys(c.plan for c in configs)))
+    shares = sorted({round(float(c.train_fraction), 4) for c in configs})
+    if all(f in SHARE_OPTIONS for f in shares):
+        set_kept("crv_shares", shares)
+    set_kept("crv_epochs", int(max(c.epochs for c in configs)))
 
 
 def _view(group: str) -> None:
@@ -103,6 +123,8 @@ def _view(group: str) -> None:
                              below=plan_name(x["below"], L)))
             if not xs and s.result["leader"] and not s.active:
                 st.info(t("curve_no_crossover", L, leader=plan_name(s.result["leader"], L)))
+            if s.result["points"] and all(p["seeds"] < 2 for p in s.result["points"]):
+                st.caption(t("curve_one_seed", L))
             st.dataframe([{
                 t("col_plan", L): plan_name(p["plan"], L), t("curve_col_share", L): f"{p['fraction']:.0%}",
                 t("curve_col_ipc", L): f"{p['images_per_class']:,.0f}",

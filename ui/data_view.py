@@ -6,8 +6,8 @@ import streamlit as st
 from tlcore import service, viz
 from tlcore.i18n import skip_text, t
 
-from .dataset import dataset_name, report, size_explained, split_text
-from .session import lang
+from .dataset import dataset_name, default_model, report, size_explained, split_text
+from .session import lang, value
 from .text import md, warning_md
 
 #: Classes whose sample images the page shows (a dataset of 60 classes would make a very long page).
@@ -24,7 +24,12 @@ def data_summary(ds: dict) -> None:
     c1.metric(t("metric_classes", L), rep.num_classes)
     c2.metric(t("metric_images", L), rep.num_images)
     c3.metric(t("metric_per_class", L), f"{rep.images_per_class:,.0f}", help=t("metric_per_class_help", L))
-    c4.metric(t("metric_size", L), t(f"size_{service.size_category(rep.size_per_class)}", L))
+    # The map's own size line for the backbone the map will use (measured for labnet, else the rule of thumb),
+    # so that this page and the map never call the same data small and large.
+    model = value("model", None) or default_model(ds)
+    line = service.boundaries_for(model)
+    c4.metric(t("metric_size", L), t(f"size_{service.size_category(rep.size_per_class, line.size)}", L),
+              help=t(f"metric_size_help_{line.source}", L, n=line.size, model=md(model)))
     st.caption(split_text(ds, L) + " " + size_explained(ds, L))
     for w in rep.warnings:
         st.warning(warning_md(w, L))

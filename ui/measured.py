@@ -1,6 +1,8 @@
 """The measured map: the lab sweep drawn over the decision map (map page), and why the lines move (home page)."""
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from tlcore import service, viz
@@ -35,9 +37,11 @@ def map_panel(model: str, rec) -> None:
     if sweep.get("agreement_measured_loo") is not None:
         st.caption(t("measured_loo", L, loo=100 * sweep["agreement_measured_loo"]))
     m = sweep.get("machine") or {}
-    st.caption(t("measured_source", L, command=sweep.get("command", ""), date=str(sweep.get("date", ""))[:10],
+    # The command as a reader would run it: where the run kept its units (--workdir) is that machine's affair.
+    command = re.sub(r"\s--workdir(?:=|\s+)\S+", "", sweep.get("command", ""))
+    st.caption(t("measured_source", L, command=command, date=str(sweep.get("date", ""))[:10],
                  hours=float(sweep.get("train_seconds_total", sweep.get("seconds", 0.0))) / 3600,
-                 machine=f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores"))
+                 machine=t("measured_machine", L, cpu=m.get("cpu", "?"), cores=m.get("cores", "?"))))
 
 
 def home_panel() -> None:

@@ -86,7 +86,8 @@ def format_curve(result: dict) -> str:
     for f in result["fractions"]:
         row = [by.get((p, f)) for p in plans]
         ipc = next((r["images_per_class"] for r in row if r), 0.0)
-        cells = "".join(f"{100 * r['accuracy']:>8.1f} ±{100 * r['spread']:>4.1f}" if r else f"{'-':>14}" for r in row)
+        cells = "".join((f"{100 * r['accuracy']:>8.1f} ±{100 * r['spread']:>4.1f}" if r["seeds"] > 1
+                         else f"{100 * r['accuracy']:>8.1f}      ") if r else f"{'-':>14}" for r in row)
         lines.append(f"{f:>6.0%} {ipc:>13,.0f}{cells}")
     xs = result["crossovers"]
     lines.append("")
@@ -95,6 +96,9 @@ def format_curve(result: dict) -> str:
                      f"{x['above']} overtakes {x['below']}.")
     if not xs and result["leader"]:
         lines.append(f"No crossover in this range: {result['leader']} leads at every size measured.")
+    if result["seeds"] < 2:
+        lines.append("One run per plan and share: a gap of a few points can be chance; use --seeds 2 or 3 "
+                     "before trusting where the lines cross.")
     b = result["size_boundary"]
     lines.append(f"The map's size boundary for {result['model']}: {b['images_per_class']:,.0f} images per class "
                  f"({b['boundaries'].replace('_', ' ')}).")

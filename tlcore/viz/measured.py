@@ -10,6 +10,17 @@ from ..i18n import t
 from ._common import CURVE_HEIGHT, PLAN_COLORS, _rgba
 
 TIE_COLOR = "#9e9e9e"
+#: Hover boxes: dark text on white with a border, readable over any cell colour.
+HOVER_LABEL = dict(bgcolor="white", bordercolor="#444", font=dict(color="#111", size=13))
+
+
+def log_ticks(lo: float, hi: float) -> list[int]:
+    """Tick values 1, 2, 5, 10, 20, 50, ... within [lo, hi] (a log axis labelled in whole numbers)."""
+    out, k = [], 0
+    while 10 ** k <= hi * 10:
+        out += [m * 10 ** k for m in (1, 2, 5) if lo <= m * 10 ** k <= hi]
+        k += 1
+    return out
 #: A cell's colour is fully saturated from this margin (points over the runner-up) on.
 FULL_STRENGTH_POINTS = 10.0
 
@@ -98,15 +109,17 @@ def measured_map(sweep: dict, lang: str = "en", position: tuple[float, float] | 
         fig.add_trace(go.Scatter(
             x=[min(hi / 1.1, max(lo * 1.1, float(ipc)))], y=[min(0.98, max(0.02, float(sim)))], mode="markers+text",
             marker=dict(size=20, symbol="star", color="#111", line=dict(color="white", width=1.5)),
-            text=[t("map_you", lang)], textposition="top center", showlegend=False, name="dataset",
+            text=[f"<b>{t('map_you', lang)}</b>"], textposition="top center", showlegend=False, name="dataset",
+            textfont=dict(size=13, color="#111"),
             hovertext=[t("map_marker_hover", lang, ipc=ipc, sim=sim)], hoverinfo="text",
         ))
-    ticks = [v for v in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000) if lo <= v <= hi]
+    ticks = log_ticks(lo, hi)
     fig.update_xaxes(type="log", range=[math.log10(lo), math.log10(hi)], title=t("measured_x", lang), showgrid=False,
                      fixedrange=True, tickvals=ticks, ticktext=[f"{v:,}" for v in ticks])
     fig.update_yaxes(range=[0, 1], title=t("map_y", lang), showgrid=False, fixedrange=True)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="closest", hoverdistance=-1,
-                      dragmode=False, plot_bgcolor="white", legend=dict(orientation="h", y=-0.18))
+                      dragmode=False, plot_bgcolor="white", legend=dict(orientation="h", y=-0.18),
+                      hoverlabel=HOVER_LABEL)
     return fig
 
 
@@ -144,7 +157,12 @@ def learning_curve(result: dict, lang: str = "en", height: int = CURVE_HEIGHT) -
                                  hoverinfo="skip", showlegend=False, name=dash))
         fig.add_trace(go.Scatter(x=[x], y=[ytext], mode="text", text=[label], textposition="middle right",
                                  textfont=dict(size=11, color="#444"), hoverinfo="skip", showlegend=False))
-    fig.update_xaxes(type="log", range=[math.log10(max(lo, 0.5)), math.log10(hi)], title=t("curve_x", lang))
+    lo = max(lo, 0.5)
+    # Whole numbers on the log axis (plotly's own minor labels read "2, 3, ... 9" for 20, 30, ... 90).
+    ticks = log_ticks(lo, hi)
+    fig.update_xaxes(type="log", range=[math.log10(lo), math.log10(hi)], title=t("curve_x", lang),
+                     tickvals=ticks, ticktext=[f"{v:,}" for v in ticks])
     fig.update_yaxes(range=[0, 1.02], tickformat=".0%", title=t("curve_y", lang))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.25))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.25),
+                      hoverlabel=HOVER_LABEL)
     return fig

@@ -35,6 +35,10 @@ EN = {
     "metric_images": "Usable images",
     "metric_per_class": "Training images per class",
     "metric_size": "Size",
+    "metric_size_help_measured": "Large from {n:,.0f} training images per class: the size line measured for {model} "
+                                 "(see the decision map).",
+    "metric_size_help_rule_of_thumb": "Large from {n:,.0f} training images per class: the rule of thumb for "
+                                      "ImageNet-sized networks such as {model}.",
     "size_small": "small",
     "size_large": "large",
     "data_split": "{train:,} images for training, {val:,} for validation ({how}).",
@@ -112,6 +116,10 @@ KO = {
     "metric_images": "쓸 수 있는 이미지",
     "metric_per_class": "클래스당 학습 이미지",
     "metric_size": "크기",
+    "metric_size_help_measured": "클래스당 학습 이미지가 {n:,.0f}장 이상이면 큼: {model}에 대해 측정한 크기 경계입니다 "
+                                 "(결정 지도 참고).",
+    "metric_size_help_rule_of_thumb": "클래스당 학습 이미지가 {n:,.0f}장 이상이면 큼: {model}처럼 ImageNet 규모의 "
+                                      "신경망에 쓰는 경험칙입니다.",
     "size_small": "적음",
     "size_large": "많음",
     "data_split": "학습용 {train:,}장, 검증용 {val:,}장 ({how}).",

@@ -86,7 +86,7 @@ KO = {
     "map_back": "내 데이터로 돌아가기",
     "map_layers_title": "**{plan} 계획에서 {model}의 층**",
     "map_layers_caption": "파라미터 {trainable:,}개를 학습하고 {frozen:,}개는 동결합니다.",
-    "map_train": "{plan}(으)로 학습하기 →",
+    "map_train": "학습하기: {plan} →",
     "reason_size_large": "클래스당 약 {ipc:,.0f}장은 {large:,}장 이상입니다: 깊은 층까지 재학습해도 과적합되지 않을 만큼 충분합니다.",
     "reason_size_small": "클래스당 약 {ipc:,.0f}장은 {large:,}장보다 적습니다: 많은 층을 재학습하면 과적합되기 쉽습니다.",
     "reason_sim_similar": "유사도 {sim:.2f}({src})는 {threshold} 이상입니다: 사전 학습된 특징이 이 이미지들을 이미 잘 설명합니다.",
@@ -104,7 +104,7 @@ KO = {
     "plan_top_n": "top (마지막 {stages} + 출력층 재학습)",
     "plan_full": "full (전체 미세 조정)",
     "plan_scratch": "scratch (무작위 초기값에서 학습)",
-    "map_train_whatif": "사분면 {q}의 계획 {plan}(으)로 학습하기 (가정) →",
+    "map_train_whatif": "학습하기 (가정): 사분면 {q}의 계획 {plan} →",
     "stages_one": "단계 1개",
     "stages_many": "단계 {n}개",
 }

@@ -28,6 +28,7 @@ EN = {
                           "**{measured:.0f} %** of the cells; with the rule of thumb in **{rot:.0f} %**.",
     "measured_loo": "Fitted without a cell, the boundaries still get that cell right in {loo:.0f} % of the cells: "
                     "how well the fit carries to data it has not seen.",
+    "measured_machine": "{cpu}, {cores} cores",
     "measured_source": "Measured by `{command}` on {machine} ({date}; {hours:.1f} hours of training in all).",
     "measured_none": "No sweep has measured {model}, so the map uses the rule of thumb. The lab sweep measures "
                      "labnet; on your own data, Compare's learning curve measures the size boundary.",
@@ -77,6 +78,8 @@ EN = {
     "curve_crossover": "With more than about {n:,.0f} training images per class, {above} overtakes {below}.",
     "curve_crossover_label": "crossover ≈ {n:,.0f}",
     "curve_no_crossover": "No crossover in this range: {leader} leads at every size measured.",
+    "curve_one_seed": "One run per plan and share: a gap of a few points can be chance. Train 2 or 3 seeds "
+                      "before trusting where the lines cross (and enough epochs for every plan to level off).",
     "curve_boundary": "the map's size boundary ({kind}): {n:,.0f}",
     "curve_kind_measured": "measured",
     "curve_kind_rule_of_thumb": "rule of thumb",
@@ -112,6 +115,7 @@ KO = {
                           "안쪽이고, 경험칙을 쓰면 **{rot:.0f}%의 칸**에서 그렇습니다.",
     "measured_loo": "칸 하나를 빼고 경계를 맞춰도 그 칸을 맞게 고르는 경우가 {loo:.0f}%입니다: 맞추는 데 쓰지 않은 "
                     "데이터에도 경계가 얼마나 들어맞는지 보여 줍니다.",
+    "measured_machine": "{cpu}, 코어 {cores}개",
     "measured_source": "측정: `{command}`, {machine} ({date}; 학습 시간 합계 {hours:.1f}시간).",
     "measured_none": "{model}은(는) 아직 스윕으로 측정하지 않아 지도가 경험칙을 씁니다. 실험실 스윕은 labnet을 측정합니다. "
                      "내 데이터에서는 계획 비교의 학습 곡선이 크기 경계를 재 줍니다.",
@@ -157,6 +161,8 @@ KO = {
     "curve_crossover": "클래스당 학습 이미지가 약 {n:,.0f}장보다 많으면 {above}이(가) {below}을(를) 앞지릅니다.",
     "curve_crossover_label": "교차점 ≈ {n:,.0f}",
     "curve_no_crossover": "이 범위에는 교차점이 없습니다: 잰 모든 크기에서 {leader}이(가) 앞섭니다.",
+    "curve_one_seed": "계획과 비율마다 한 번씩만 학습했습니다: 몇 점 차이는 우연일 수 있습니다. 선이 만나는 곳을 "
+                      "믿기 전에 시드 2~3개로 학습하세요 (모든 계획이 더 오르지 않을 만큼 에포크도 충분히).",
     "curve_boundary": "지도의 크기 경계({kind}): {n:,.0f}",
     "curve_kind_measured": "측정값",
     "curve_kind_rule_of_thumb": "경험칙",

@@ -123,7 +123,7 @@ KO = {
     "bn_train": "통계 갱신",
     "bn_frozen": "사전 학습된 통계 유지",
     "research_options": "연구 계획의 옵션",
-    "phase_linear_probe": "선형 탐색",
+    "phase_linear_probe": "선형 탐침",
     "phase_fine_tune": "미세 조정",
     "map_q3": "**질문 3 (선택). 사전 학습 이미지와 무엇이 다른가요?**",
     "shift_label": "주로...",
@@ -154,7 +154,7 @@ KO = {
                         "있습니다: {block} 블록({group})으로 surgical을 학습하고 지도의 계획과 비교해 보세요.",
     "shift_plan_large": "데이터가 이만큼 많으면 더 많은 층을 미세 조정해도 되므로 지도의 계획을 유지합니다. {group}만 "
                         "조정하는 surgical({block} 블록)은 비교해 볼 만한 더 가벼운 대안입니다.",
-    "shift_train": "surgical ({group})(으)로 학습하기 →",
+    "shift_train": "학습하기: surgical ({group}) →",
     "probe_title": "**어느 층이 움직이고 싶어 하나요?** (기울기 탐침)",
     "probe_intro": "동결된 특징 위에서 새 출력층을 잠깐 학습시킨 뒤, 가중치를 갱신하지 않고 몇 배치만 역전파하여 그룹마다 "
                    "상대 기울기 크기 |기울기| / |가중치|를 잽니다: 데이터가 각 그룹에게 크기에 비해 얼마나 바뀌라고 "
@@ -185,7 +185,7 @@ KO = {
     "transfer_running": "추정 지표를 계산하는 중...",
     "transfer_knn": "k-NN 점수",
     "transfer_logme": "LogME",
-    "transfer_lp": "선형 탐색",
+    "transfer_lp": "선형 탐침",
     "transfer_knn_help": "동결된 특징에서 정규화한 k-NN 정확도(지도의 유사도)입니다. Sorkhei 외(2025)가 비교한 추정 지표 "
                          "23가지 중 가장 믿을 만했습니다.",
     "transfer_logme_help": "특징 위의 베이즈 선형 모델의 증거값입니다(You 외, ICML 2021). 높을수록 좋으며, 같은 백본끼리만 "
