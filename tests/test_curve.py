@@ -111,3 +111,17 @@ def test_curve_cli_json_on_a_generated_dataset(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "tlcore", "curve", str(data), "--fractions", "0,2"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.startswith("error:") and "Traceback" not in bad.stderr
+
+
+def test_log_axes_are_labelled_in_whole_numbers_and_the_map_centres_on_its_line():
+    from tlcore import viz
+    from tlcore.viz._common import map_log_x
+    from tlcore.viz.measured import log_ticks
+
+    assert log_ticks(3.2, 2300) == [5, 10, 20, 50, 100, 200, 500, 1000, 2000]
+    assert log_ticks(0.5, 150) == [1, 2, 5, 10, 20, 50, 100]
+    assert map_log_x(1000) == pytest.approx((0.6, 5.4))  # the rule of thumb: 2.4 decades either side
+    lo, hi = map_log_x(14)  # labnet's measured line: never below one image per class, the small side visible
+    assert lo == 0.0 and hi == pytest.approx(math.log10(14) + 2.4)
+    fig = viz.decision_map("en", position=(100, 0.35), boundaries=(14.0, 0.77))
+    assert tuple(fig.layout.xaxis.range) == (lo, hi)

@@ -180,3 +180,33 @@ def test_learning_curve_mode_runs_and_draws(app_env, monkeypatch):
     assert at.get("plotly_chart"), "the learning curve is drawn"
     texts = [e.value for e in list(at.success) + list(at.info)]
     assert any("앞지릅니다" in v or "교차점이 없습니다" in v for v in texts), texts
+    assert any("시드 2~3개" in c.value for c in at.caption), "one seed is said to be thin evidence"
+    chart = at.get("plotly_chart")[0].proto.spec
+    assert '"tickvals"' in chart, "the log axis is labelled in whole numbers"
+
+    # The curve's link, opened in a new session, shows the settings it was trained with, not the defaults.
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    again.session_state["lang"] = "ko"
+    again.query_params["curve"] = at.query_params["curve"]
+    again.run()
+    again.switch_page("views/4_Compare.py").run()
+    assert not again.exception
+    assert again.radio(key="cmp_mode").value == "curve"
+    assert sorted(again.multiselect(key="crv_shares").value) == [0.5, 1.0]
+    assert again.number_input(key="crv_epochs").value == 1
+
+
+def test_data_page_size_follows_the_maps_line(app_env):
+    """labnet's measured size line is 14 images per class: the default lab data (100 per class) is large on the
+    Data page, as on the map; the metric's help names where the line comes from."""
+    at = new_app("views/1_Data.py")
+    size = next(m for m in at.metric if m.label == "Size")
+    assert size.value == "large"
+    assert "measured for labnet" in size.proto.help
+
+
+def test_one_colour_per_plan_on_every_chart():
+    """A plan has the colour of the quadrant where the map names it: full Q1, top Q3, head Q4."""
+    assert (viz.PLAN_COLORS["full"], viz.PLAN_COLORS["top"], viz.PLAN_COLORS["head"]) == (
+        viz.QUADRANT_COLORS[1], viz.QUADRANT_COLORS[3], viz.QUADRANT_COLORS[4])
+    assert viz.QUADRANT_COLORS[2] not in viz.PLAN_COLORS.values(), "Q2 says 'top, or full': no plan's colour"
