@@ -5,6 +5,7 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -125,3 +126,40 @@ def test_log_axes_are_labelled_in_whole_numbers_and_the_map_centres_on_its_line(
     assert lo == 0.0 and hi == pytest.approx(math.log10(14) + 2.4)
     fig = viz.decision_map("en", position=(100, 0.35), boundaries=(14.0, 0.77))
     assert tuple(fig.layout.xaxis.range) == (lo, hi)
+
+
+@pytest.mark.parametrize("fraction", [1.0, 0.5])
+def test_shared_features_leave_out_a_file_that_fails_in_every_fit(tmp_path, monkeypatch, fraction):
+    """A learning curve's fits share one feature memo: a training and a validation file that fail to decode
+    are left out of every fit (with a warning), never fatal, never trained on as a black image."""
+    from tests.conftest import make_image_folder
+    from tlcore.data import open_dataset
+    from tlcore.train import train
+
+    monkeypatch.setenv("TLCORE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("TLCORE_FULL_CHECK_MAX_FILES", "0")  # header checks only: the damage shows when decoded
+    data = make_image_folder(tmp_path / "d", classes=3, per_class=12, size=32)
+    rep = open_dataset(data)
+
+    def damage(path):
+        raw = bytearray(path.read_bytes())
+        i = raw.find(b"IDAT")
+        raw[i + 20] ^= 0xFF
+        path.write_bytes(bytes(raw))
+
+    damage(Path(rep.train[4][0]))
+    damage(Path(rep.val[1][0]))
+    memo: dict = {}
+    for _ in range(2):
+        events = []
+        cfg = TrainConfig(data=str(data), model="labnet", plan="head", epochs=2, batch_size=8, lr=0.01,
+                          augment=False, seed=0, train_fraction=fraction)
+        result = train(cfg, events.append, feature_memo=memo)
+        assert result.status == "completed"
+        warnings = [e.message for e in events if e.kind == "warning" and e.code == "images_left_out"]
+        assert any("validation" in w for w in warnings), warnings
+        evaluated = [sum(map(sum, e.confusion)) for e in events if e.kind == "evaluation"]
+        assert evaluated and all(n == len(rep.val) - 1 for n in evaluated)
+        trained = [e.images for e in events if e.kind == "epoch_end"]
+        if fraction == 1.0:
+            assert all(n == len(rep.train) - 1 for n in trained), trained

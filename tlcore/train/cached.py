@@ -8,6 +8,7 @@ distributed run by one process per machine, the others reading its file.
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -17,6 +18,19 @@ from .split import Split
 
 #: Streaming data: frozen outputs are computed this many images at a time into their file on disk.
 CACHE_PART_IMAGES = 8192
+
+
+@dataclass(frozen=True)
+class SharedFeatures:
+    """A whole split's frozen features in a learning curve's memo: one row per image (a file that failed to
+    decode has a placeholder row) and the failures by position, so that every fit leaves out the same files."""
+
+    features: torch.Tensor
+    failed: dict
+
+    @property
+    def shape(self) -> torch.Size:
+        return self.features.shape
 
 
 class FeatureCache:
@@ -97,13 +111,21 @@ class FeatureCache:
         backbone = (cfg.model, cfg.weights, cfg.seed if cfg.weights == "none" else None, self.image_size)
         key = (phase, backbone, tuple(p for p, _ in whole))
         if key not in self.feature_memo:
+            source = split
             if index is not None:
                 budget = cfg.memory_budget_mb * 2**20 * len(whole) // max(1, self.dataset.num_images)
-                split = Split(whole, torch.tensor([y for _, y in whole], dtype=torch.long),
-                              ImageStore([p for p, _ in whole], self.image_size, budget, crop_pct=self.spec.crop_pct))
-            self.feature_memo[key] = self._compute_cached(split, phase)
-        feats = self.feature_memo[key]
-        return feats if index is None else feats.index_select(0, torch.tensor(index, dtype=torch.long))
+                source = Split(whole, torch.tensor([y for _, y in whole], dtype=torch.long),
+                               ImageStore([p for p, _ in whole], self.image_size, budget, crop_pct=self.spec.crop_pct))
+                source.store.skip_failures = True  # as the fit's own stores: a bad file is left out, not fatal
+            # One row per image of the whole split (a file that failed has a placeholder row), and the failures
+            # by position, so that every fit leaves out the same files, not only the first.
+            self.feature_memo[key] = SharedFeatures(self._compute_cached(source, phase), dict(source.store.failed))
+        feats, failed_whole = self.feature_memo[key].features, self.feature_memo[key].failed
+        positions = list(range(len(whole))) if index is None else list(index)
+        failed = {j: failed_whole[i] for j, i in enumerate(positions) if i in failed_whole}
+        keep = torch.tensor([i for i in positions if i not in failed_whole], dtype=torch.long, device=feats.device)
+        self._leave_out_failed(split, phase, failed)
+        return feats.index_select(0, keep)
 
     @torch.no_grad()
     def _prefix_fits_budget(self, first_trainable: str) -> bool:
