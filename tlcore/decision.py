@@ -54,7 +54,8 @@ class Boundaries:
     evidence: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self):
-        if not self.size > 0 or not 0.0 < self.similarity < 1.0 or self.source not in BOUNDARY_SOURCES:
+        if (not (0 < self.size < float("inf")) or not 0.0 < self.similarity < 1.0
+                or self.source not in BOUNDARY_SOURCES):
             raise ValueError(f"bad boundaries: size {self.size} (> 0), similarity {self.similarity} (0..1), "
                              f"source {self.source!r} (one of {BOUNDARY_SOURCES})")
 

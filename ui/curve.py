@@ -100,6 +100,10 @@ def _adopt_settings(run_ids: list[str]) -> None:
     if all(f in SHARE_OPTIONS for f in shares):
         set_kept("crv_shares", shares)
     set_kept("crv_epochs", int(max(c.epochs for c in configs)))
+    runs_per_point: dict = {}
+    for c in configs:
+        runs_per_point[(c.plan, c.train_fraction)] = runs_per_point.get((c.plan, c.train_fraction), 0) + 1
+    set_kept("cmp_seeds", max(runs_per_point.values()))
 
 
 def _view(group: str) -> None:

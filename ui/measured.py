@@ -32,7 +32,7 @@ def map_panel(model: str, rec) -> None:
     fig = viz.measured_map(sweep, L, position=(rec.images_per_class, rec.similarity), boundaries=fit)
     st.plotly_chart(fig, key="measured_map", config={"displayModeBar": False})
     st.caption(t("measured_caption", L, seeds=sweep.get("seeds", 0)))
-    st.markdown(t("measured_agreement", L, tol=100 * sweep.get("tolerance", 0.02),
+    st.markdown(t("measured_agreement", L, tol=100 * sweep.get("tolerance", service.defaults.VERDICT_TOLERANCE),
                   measured=100 * sweep["agreement_measured"], rot=100 * sweep["agreement_rule_of_thumb"]))
     if sweep.get("agreement_measured_loo") is not None:
         st.caption(t("measured_loo", L, loo=100 * sweep["agreement_measured_loo"]))

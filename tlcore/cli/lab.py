@@ -64,6 +64,12 @@ def cmd_lab(args) -> int:
                   f"{100 * rec['agreement_measured']:.0f} % of {rec['cells_judged']} cells "
                   f"(rule of thumb: {100 * rec['agreement_rule_of_thumb']:.0f} %)"
                   + (f"; written to {args.out}" if args.out else ""))
+            if args.markdown:
+                from ..experiments.sweep import format_matrix
+                from ..fsutil import read_json
+
+                print()
+                print(format_matrix(read_json(Path(args.sweep))))
         return 0
     raise AssertionError(args.lab_cmd)
 

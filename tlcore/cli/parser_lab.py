@@ -63,6 +63,8 @@ def add_lab_command(sub) -> None:
     m = lab.add_parser("calibrate", help="fit the map's boundaries to a stored sweep result")
     m.add_argument("sweep", help="the JSON that 'lab sweep --out FILE' wrote")
     m.add_argument("--out", default=None, help="write the calibration to this JSON file")
+    m.add_argument("--markdown", action="store_true",
+                   help="also print the sweep as a Markdown table: each cell's winner and both rules' plans (the README's)")
     m.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_lab)
 

@@ -1,9 +1,10 @@
 """``python -m tlcore curve``: a learning curve per plan on the user's own data, in one process.
 
 Every (plan, share, seed) is one fit on a nested, class-stratified share of the training
-images (``TrainConfig.train_fraction``) against the same validation images. The fits run in
+images (``TrainConfig.train_fraction``) against the same validation images (per seed: a folder without
+its own val/ is split anew for each seed, so each seed has its own validation images). The fits run in
 this process one after another and share one feature memo: a frozen backbone's features of
-the whole training split (and of the validation split) are computed once, and each head fit
+the whole training split (and of the validation split) are computed once per split, and each head fit
 on a share indexes into them (``Trainer._shared_cached``).
 """
 from __future__ import annotations
@@ -39,7 +40,7 @@ def run_curve(path: str | Path, model: str | None = None, plans=None, fractions=
 
     data = str(materialize_dataset(path).resolve())
     model = model or service.default_model_for(data)
-    plans = list(plans or svc.DEFAULT_PLANS)
+    plans = list(dict.fromkeys(plans or svc.DEFAULT_PLANS))  # a plan named twice would count as two seeds
     for p in plans:
         get_plan_spec(p)
     shares = svc.check_fractions(fractions or svc.DEFAULT_FRACTIONS)
@@ -61,7 +62,7 @@ def run_curve(path: str | Path, model: str | None = None, plans=None, fractions=
                 res = train(cfg, feature_memo=memo)
                 epochs_used[plan] = cfg.epochs
                 fits.append({"plan": plan, "fraction": f, "seed": cfg.seed, "images_per_class": ipc,
-                             "accuracy": res.best_val_accuracy, "best_epoch": res.best_epoch})
+                             "accuracy": res.best_val_accuracy, "best_epoch": res.best_epoch, "epochs": cfg.epochs})
                 if not quiet:
                     _log(f"  {plan:<8} {f:>5.0%} ({ipc:,.0f} images per class) seed {cfg.seed}: "
                          f"val acc {res.best_val_accuracy:.3f}")

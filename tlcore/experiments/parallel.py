@@ -45,9 +45,6 @@ def run_units(fn: Callable[..., dict], units: Sequence[tuple], jobs: int, settin
     An exception in a unit is raised here, after the workers have stopped.
     """
     if jobs == 1:
-        import torch
-
-        torch.set_num_threads(max(1, torch.get_num_threads()))
         return [fn(*unit) for unit in units]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

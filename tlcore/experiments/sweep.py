@@ -214,15 +214,19 @@ def run_sweep(sizes=None, similarities=None, plans=None, seeds: int = 0, quick: 
     from ..plans import get_plan_spec
 
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: idle threads must not spin
-    sizes = tuple(int(n) for n in (sizes or (QUICK_SIZES if quick else DEFAULT_SIZES)))
-    sims = tuple(float(s) for s in (similarities if similarities is not None else
-                                    (QUICK_SIMILARITIES if quick else DEFAULT_SIMILARITIES)))
-    plans = tuple(plans or PLANS)
+    # Each size, dial and plan once (a repeat would count as a seed and two units would share a folder); dials
+    # at the 2 decimals the lab draws them with, so that the score is measured on the data that trains.
+    sizes = tuple(dict.fromkeys(int(n) for n in (sizes or (QUICK_SIZES if quick else DEFAULT_SIZES))))
+    sims = tuple(dict.fromkeys(round(float(s), 2) for s in (similarities if similarities is not None else
+                                                           (QUICK_SIMILARITIES if quick else DEFAULT_SIMILARITIES))))
+    plans = tuple(dict.fromkeys(plans or PLANS))
     for p in plans:
         get_plan_spec(p)
-    if not sizes or not sims or min(sizes) < 2 or any(not 0.0 <= s <= 1.0 for s in sims) or len(plans) < 2:
-        raise ConfigError("The sweep needs sizes of at least 2 images per class, similarities in 0..1 and two plans or more.",
-                          "For example: --sizes 20,50,100 --similarities 0,0.5,1 --plans head,top,full.",
+    if (not sizes or not sims or min(sizes) < 2 or any(not 0.0 <= s <= 1.0 for s in sims) or len(plans) < 2
+            or seeds < 0 or jobs < 0):
+        raise ConfigError("The sweep needs sizes of at least 2 images per class, similarities in 0..1, two plans or "
+                          "more, and no negative --seeds or --jobs.",
+                          "For example: --sizes 20,50,100 --similarities 0,0.5,1 --plans head,top,full --seeds 2.",
                           code="bad_sweep")
     n_seeds = seeds or (2 if quick else 3)
     jobs = jobs or default_jobs()

@@ -64,7 +64,18 @@ def sweep_for(model: str) -> dict | None:
     if path is None or not path.is_file():
         return None
     rec = _read(str(path), _stamp(path))
-    return rec if isinstance(rec, dict) and rec.get("cells") else None
+    if not isinstance(rec, dict) or not rec.get("cells"):
+        return None
+    try:  # what the map page reads: a damaged file is no sweep (the map stays), never an error
+        float(rec["agreement_measured"]), float(rec["agreement_rule_of_thumb"])
+        Boundaries(float(rec["boundaries"]["measured"]["size"]), float(rec["boundaries"]["measured"]["similarity"]),
+                   "measured")
+        for c in rec["cells"]:
+            (int(c["per_class"]), float(c["similarity_dial"]), float(c["similarity"]), c["winner"],
+             float(c["margin_points"]), dict(c["accuracy"]), dict(c["spread"]))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return rec
 
 
 def calibration_for(model: str) -> dict | None:

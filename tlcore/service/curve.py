@@ -203,7 +203,10 @@ def curve_summary(store: "RunStore", group: str, progress: dict[str, "Progress"]
     rows, model = [], ""
     for info in sorted((r for r in store.list() if r.group == group), key=lambda r: r.created):
         p = progress[info.run_id] = store.progress(info.run_id, progress.get(info.run_id))
-        cfg = store.config(info.run_id)
+        try:
+            cfg = store.config(info.run_id)
+        except Exception:  # noqa: BLE001 - a damaged run folder leaves the curve, the others still draw
+            continue
         model = model or cfg.model
         ipc = (p.fit_start.num_train / max(1, len(p.fit_start.classes))) if p.fit_start else 0.0
         rows.append(CurveRow(info.run_id, info.plan, cfg.train_fraction, cfg.seed, info.status,

@@ -59,6 +59,8 @@ def measured_map(sweep: dict, lang: str = "en", position: tuple[float, float] | 
     from ..i18n import plan_name
 
     cells = sweep.get("cells", [])
+    if not cells:
+        return go.Figure()
     sizes = sorted({int(c["per_class"]) for c in cells})
     dials = sorted({float(c["similarity_dial"]) for c in cells})
     score = {d: next(float(c["similarity"]) for c in cells if float(c["similarity_dial"]) == d) for d in dials}
