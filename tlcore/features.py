@@ -102,8 +102,9 @@ class FeatureCache:
         self.root = Path(root) if root is not None else cache_dir() / "features"
         self.folder = self.root / key.folder_name
 
-    def load(self) -> dict[str, torch.Tensor]:
-        """Image id -> feature vector, for every image stored under this key."""
+    def load(self, wanted: "set[str] | None" = None) -> dict[str, torch.Tensor]:
+        """Image id -> feature vector, for every image stored under this key (only ``wanted`` ids when given:
+        a streamed part holds its own rows, not the whole cache)."""
         out: dict[str, torch.Tensor] = {}
         if not self.folder.is_dir():
             return out
@@ -116,7 +117,8 @@ class FeatureCache:
             except Exception:  # noqa: BLE001 - a damaged or vanished shard is a cache miss, never an error
                 continue
             for i, row in zip(ids, feats):
-                out.setdefault(i, row)
+                if wanted is None or i in wanted:
+                    out.setdefault(i, row.clone() if wanted is not None else row)
         return out
 
     def add(self, ids: Sequence[str], features: torch.Tensor) -> bool:
@@ -141,12 +143,18 @@ class FeatureCache:
 def prune(root: Path, max_bytes: int = MAX_BYTES, keep: Path | None = None) -> None:
     """Delete whole key folders, least recently written first, until the cache is under ``max_bytes``."""
     try:
-        folders = [d for d in root.iterdir() if d.is_dir()]
+        folders = [d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")]  # not .trash-* folders
         sizes = {d: sum(f.stat().st_size for f in d.glob("*") if f.is_file()) for d in folders}
     except OSError:
         return
     total = sum(sizes.values())
-    for d in sorted(folders, key=lambda d: d.stat().st_mtime):
+    def last_used(d: Path) -> float:
+        try:
+            return d.stat().st_mtime
+        except OSError:  # another process removed it meanwhile
+            return 0.0
+
+    for d in sorted(folders, key=last_used):
         if total <= max_bytes:
             break
         if d == keep:
@@ -174,7 +182,7 @@ def cached_features(key: FeatureKey | None, paths: Sequence[str],
         ids = [image_id(p) for p in paths]
     except OSError:  # a file vanished: no identity, no cache
         return compute(list(range(n))).float().cpu()
-    stored = cache.load()
+    stored = cache.load(set(ids))
     missing = [i for i, k in enumerate(ids) if k not in stored]
     if on_hits:
         on_hits(n - len(missing))
