@@ -135,3 +135,17 @@ def test_measure_similarity_on_a_folder(tmp_path):
     assert seen[-1] == 1.0
     small = sim.measure_similarity(out, max_images=80)
     assert small.n_images <= 80
+
+
+def test_a_tiny_class_can_still_be_recognized():
+    """A class of 2 images among classes of 30: the vote uses k = 1, so well-separated features score every
+    class (with k = 7 the tiny class could never win a majority and would score zero whatever the features)."""
+    from tlcore.similarity import effective_k, knn_hits
+
+    rng = np.random.default_rng(0)
+    centres = np.eye(3) * 10
+    labels = np.array([0] * 30 + [1] * 30 + [2] * 2)
+    vectors = torch.as_tensor(centres[labels] + rng.normal(0, 0.1, (len(labels), 3)), dtype=torch.float32)
+    assert effective_k(7, labels) == 1 and effective_k(7, np.array([0] * 30 + [1] * 30)) == 7
+    hits = knn_hits(vectors, labels, 7)
+    assert hits[labels == 2].all() and hits.mean() == 1.0

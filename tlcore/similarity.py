@@ -85,6 +85,19 @@ def _prepare(vectors: torch.Tensor) -> torch.Tensor:
     return F.normalize(v, dim=1)
 
 
+def effective_k(k: int, labels: np.ndarray, groups: np.ndarray | None = None) -> int:
+    """The k the vote uses: at most the neighbours an image has, and fewer than the smallest class's images.
+
+    A class of n images has at most n - 1 neighbours of its own class: with k >= 2(n - 1) it could never
+    win a majority, and a tiny class would score zero whatever the features (the whole score with it).
+    """
+    labels = np.asarray(labels)
+    n = len(labels)
+    others = n - 1 if groups is None else n - int(np.unique(groups, return_counts=True)[1].max())
+    smallest = int(np.unique(labels, return_counts=True)[1].min()) if n else 1
+    return max(1, min(k, others, smallest - 1))
+
+
 def knn_hits(vectors: torch.Tensor, labels: np.ndarray, k: int, groups: np.ndarray | None = None) -> np.ndarray:
     """Leave-one-out k-NN (cosine); returns a bool array: was each image's class predicted?
 
@@ -96,8 +109,7 @@ def knn_hits(vectors: torch.Tensor, labels: np.ndarray, k: int, groups: np.ndarr
     n = len(y)
     num_classes = int(y.max()) + 1
     g = torch.as_tensor(np.unique(groups, return_inverse=True)[1]) if groups is not None else None
-    others = n - 1 if g is None else int(n - torch.bincount(g).max())
-    k = max(1, min(k, others))
+    k = effective_k(k, labels, groups)
     hits = np.zeros(n, dtype=bool)
     for start in range(0, n, 1024):
         sim = x[start : start + 1024] @ x.T  # (b, n)
@@ -273,7 +285,7 @@ def _measure(get_batch, labels: np.ndarray, model_name: str, weights: str, size:
         a_pixels=a_pixels,
         chance=chance,
         n_images=n,
-        k=max(1, min(k, n - 1 if groups is None else n - int(np.unique(groups, return_counts=True)[1].max()))),
+        k=effective_k(k, labels, groups),
         grouped=groups is not None,
         seconds=time.time() - started,
     )
