@@ -212,8 +212,8 @@ def run_panel(run_id: str) -> None:
                       help=t("metric_best_balanced_help", L))
             c3.metric(t("metric_last_train", L), f"{p.epochs[-1].train_accuracy:.1%}")
             c4.metric(t("metric_epochs", L), f"{len(p.epochs)}/{p.total_epochs or info.epochs}")
-        for w in p.warnings:
-            st.warning(md(w.message))
+        for w in p.warnings:  # in the viewer's language where the warning has no details to fill in
+            st.warning(t(f"runwarn_{w.code}", L) if has(f"runwarn_{w.code}") else md(w.message))
         if info.active:
             st.button(t("stop", L), key="stop_run", on_click=_stop, args=(run_id,))
             if st.session_state.get("stop_error"):

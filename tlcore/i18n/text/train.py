@@ -67,6 +67,8 @@ EN = {
     "run_data_gone": "This run's data ({name}) is no longer on the server.",
     "run_imbalanced": "The classes are imbalanced: the best epoch is the one with the best balanced accuracy (the mean of the per-class accuracies).",
     "metric_best_balanced": "Balanced accuracy (best epoch)",
+    "runwarn_imbalanced_best": "The classes are imbalanced: the best epoch is chosen by balanced accuracy (the mean "
+                               "of the per-class accuracies), so that a rare class counts as much as a common one.",
     "metric_best_balanced_help": "The mean of the per-class accuracies: every class counts the same, however many images it has.",
     "results_top_confusions": "**The most frequent confusions** ({n} classes: too many for a readable matrix)",
     "status_queued_place": "queued (place {pos})",
@@ -141,6 +143,8 @@ KO = {
     "run_data_gone": "이 실행의 데이터({name})가 더 이상 서버에 없습니다.",
     "run_imbalanced": "클래스 불균형이 있어 균형 정확도(클래스별 정확도의 평균)가 가장 좋은 에포크를 최고로 고릅니다.",
     "metric_best_balanced": "균형 정확도 (최고 에포크)",
+    "runwarn_imbalanced_best": "클래스 크기가 고르지 않습니다: 가장 좋은 에포크를 균형 정확도(클래스별 정확도의 "
+                               "평균)로 고르므로, 드문 클래스도 흔한 클래스만큼 중요하게 셉니다.",
     "metric_best_balanced_help": "클래스별 정확도의 평균입니다. 이미지 수와 상관없이 모든 클래스를 똑같이 셉니다.",
     "results_top_confusions": "**가장 자주 헷갈린 클래스** (클래스 {n}개: 행렬로는 읽기 어렵습니다)",
     "status_queued_place": "대기 중 ({pos}번째)",
